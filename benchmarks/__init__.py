@@ -1,0 +1,1 @@
+"""Synthetic nights with ground truth, accuracy scoring and speed benchmarks."""

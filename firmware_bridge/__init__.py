@@ -1,0 +1,1 @@
+"""Sensors: BLE transport over bleak, one codec per protocol, a simulated sensor."""

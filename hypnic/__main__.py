@@ -1,0 +1,3 @@
+from hypnic.cli import main
+
+raise SystemExit(main())

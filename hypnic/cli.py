@@ -1,0 +1,60 @@
+"""The ``hypnic`` command line.
+
+Each subcommand lives in its own module under :mod:`hypnic.commands` with two functions:
+``add_parser(subparsers)`` (cheap: argparse only) and ``run(args) -> int`` (imports what it needs,
+so ``hypnic --help`` and commands without a numba kernel never pay for compiling one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from hypnic import __version__
+from hypnic.errors import InputError
+
+# Order is the order shown by --help.
+COMMANDS = (
+    "detect",
+    "simulate",
+    "bench",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line and exit status 2 (argparse's own status)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hypnic",
+        description="Hypnic jerks, periodic leg movements and turn-overs from an accelerometer.",
+    )
+    parser.add_argument("--version", action="version", version=f"hypnic {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f"hypnic.commands.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except InputError as exc:
+        print(f"hypnic: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hypnic: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Session files: crash-safe writer, readers (own format, CSV, device formats), replay, export."""
