@@ -1,0 +1,57 @@
+"""``hypnic detect INPUT [INPUT2] --out DIR``: events.csv and summary.json for a night."""
+
+from __future__ import annotations
+
+import argparse
+
+PLACEMENT_CHOICES = ("wrist", "ankle", "left_ankle", "right_ankle")
+
+
+def add_analysis_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that ends in events and a summary (detect, replay, record)."""
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for events.csv, summary.json")
+    p.add_argument(
+        "--sleep-onset",
+        type=float,
+        metavar="SECONDS",
+        help="use this sleep onset (seconds from the recording's start) instead of detecting it",
+    )
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENT_CHOICES,
+        help="where the sensor was worn (default: the file's metadata, else unknown)",
+    )
+    p.add_argument("--rules", choices=("wasm", "aasm"), default="wasm", help="PLM scoring rules")
+    p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "detect",
+        help="find jerks, leg movements and turn-overs in a recording",
+        description="Find hypnic jerks, leg movements and turn-overs in one night "
+        "(or two sensors of one night) and write events.csv and summary.json.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV, device file or recording")
+    add_analysis_options(p)
+    p.add_argument("--start", metavar="ISO8601", help="absolute start time of a CSV's t = 0")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hypnic.errors import InputError
+    from hypnic.pipeline import analyze_inputs
+
+    if len(args.inputs) > 2:
+        raise InputError(None, f"detect takes one or two inputs, got {len(args.inputs)}")
+    result = analyze_inputs(
+        args.inputs,
+        out=args.out,
+        sleep_onset=args.sleep_onset,
+        placement=args.placement,
+        rules=args.rules,
+        start=args.start,
+        report=not args.no_report,
+    )
+    print(result.out_dir)
+    return 0
