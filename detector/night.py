@@ -1,0 +1,236 @@
+"""From bursts and epochs to the night: sleep period, non-wear, labelled events, summary.
+
+Pure functions on the burst detector's output (arrays in, dicts and arrays out). A recording
+longer than a day is split into nights from noon to noon local time (GGIR's convention) and
+each night is scored on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+
+from detector import classify
+from detector.bursts import BurstParams, BurstResult
+from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
+from detector.nonwear import find_nonwear
+from detector.sleep_onset import SUSTAINED_MOVEMENT_S, SleepPeriod, find_sleep_period
+
+#: Jerks are counted from 10 min before the estimated onset to 30 min after it: they happen at the
+#: wake→N1 transition, and an accelerometer onset is uncertain by several minutes (DOMAIN.md §4.2).
+JERK_WINDOW_S = (-600.0, 1800.0)
+#: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
+NIGHT_SPLIT_HOUR = 12
+SPLIT_MIN_RECORDING_S = 24 * 3600.0
+
+
+@dataclass
+class NightInput:
+    """Everything the night-level stages need from a recording."""
+
+    bursts: BurstResult
+    fs: float
+    duration_s: float
+    params: BurstParams
+    placement: str = "unknown"
+    rules: str = "wasm"
+    sleep_onset_s: float | None = None
+    start_utc: str | None = None
+    utc_offset_s: float = 0.0
+    reader_gaps: list[list[float]] = field(default_factory=list)
+
+
+def moving_seconds(grid: dict[str, np.ndarray], params: BurstParams) -> np.ndarray:
+    """Per grid second: 1 where movement above the low threshold lasts ≥ 3 s, else 0."""
+    thr = np.maximum(params.k_low * np.nan_to_num(grid["noise_g"]), params.floor_low_g)
+    moving = np.nan_to_num(grid["rms_g"]) > thr
+    out = np.zeros(moving.shape[0])
+    d = np.diff(np.concatenate([[0], moving.astype(np.int8), [0]]))
+    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+        if b - a >= SUSTAINED_MOVEMENT_S:
+            out[a:b] = 1.0
+    return out
+
+
+def night_windows(duration_s: float, start_utc: str | None, utc_offset_s: float) -> list[tuple[float, float]]:
+    """Noon-to-noon windows (local time) covering a recording longer than a day."""
+    if duration_s < SPLIT_MIN_RECORDING_S or start_utc is None:
+        return [(0.0, duration_s)]
+    start = datetime.fromisoformat(start_utc.replace("Z", "+00:00"))
+    local = start.astimezone(timezone(timedelta(seconds=utc_offset_s)))
+    noon = local.replace(hour=NIGHT_SPLIT_HOUR, minute=0, second=0, microsecond=0)
+    if noon > local:
+        noon -= timedelta(days=1)
+    first = (noon - local).total_seconds()
+    edges = np.arange(first, duration_s + 86400.0, 86400.0)
+    wins = [(max(0.0, float(a)), min(duration_s, float(b))) for a, b in zip(edges[:-1], edges[1:])]
+    return [w for w in wins if w[1] > w[0]]
+
+
+def _in(t: np.ndarray, spans: list[list[float]]) -> np.ndarray:
+    m = np.zeros(t.shape, dtype=bool)
+    for a, b in spans:
+        m |= (t >= a) & (t <= b)
+    return m
+
+
+def _clip_spans(spans: list[list[float]], a: float, b: float) -> list[list[float]]:
+    return [[max(s, a), min(e, b)] for s, e in spans if e > a and s < b]
+
+
+def merge_events(events: np.ndarray, cls: classify.Classified) -> list[dict[str, Any]]:
+    """One output row per scored movement: bursts joined into one LM become one event."""
+    rows: list[dict[str, Any]] = []
+    order = np.argsort(cls.group, kind="stable")
+    cuts = np.flatnonzero(np.diff(cls.group[order])) + 1
+    for g in np.split(order, cuts) if order.size else []:
+        ev = events[g]
+        i = int(g[np.argmax(ev["peak_g"])])
+        onset = float(ev["onset_s"].min())
+        rows.append(
+            {
+                "onset_s": onset,
+                "duration_s": float(ev["offset_s"].max() - onset),
+                "peak_g": float(ev["peak_g"].max()),
+                "label": str(cls.label[g[0]]),
+                "series": int(cls.series[g[0]]) or None,
+                "confidence": round(float(cls.confidence[g].mean()), 3),
+                "peak_jerk_gps": float(ev["peak_jerk_gps"].max()),
+                "rise_time_s": float(events["peak_s"][i] - onset),
+                "orientation_change_deg": round(float(cls.orientation_change_deg[g].max()), 2),
+                "n_bursts": int(g.size),
+            }
+        )
+    rows.sort(key=lambda r: r["onset_s"])
+    return rows
+
+
+def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Score a whole recording: events (dicts, CONTRACT columns plus features) and summary."""
+    step = inp.params.epoch_s
+    grid = regular_grid(inp.bursts.epochs, step, inp.duration_s)
+    band = (inp.params.highpass_hz, inp.params.lowpass_hz)
+    nonwear = find_nonwear(
+        grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], grid["noise_g"],
+        inp.fs, band, inp.params.floor_low_g,
+    )
+    gaps = sorted(inp.reader_gaps + inp.bursts.gaps)
+    events = inp.bursts.events
+    # Bursts inside non-wear cannot be body movement (a knock on the nightstand).
+    keep = ~_in(events["onset_s"], nonwear)
+    events = events[keep]
+    cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules)
+    rows = merge_events(events, cls)
+
+    factor = int(round(ANGLE_EPOCH_S / step))
+    moving = moving_seconds(grid, inp.params)
+    grid5 = aggregate(grid, factor)
+    moving5 = np.add.reduceat(
+        np.concatenate([moving, np.zeros(-moving.shape[0] % factor)]),
+        np.arange(0, moving.shape[0] + (-moving.shape[0] % factor), factor),
+    )
+    excluded5 = _in(grid5["t_s"] + ANGLE_EPOCH_S / 2, nonwear)
+
+    nights = []
+    for a, b in night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s):
+        sel = (grid5["t_s"] >= a) & (grid5["t_s"] < b)
+        if inp.sleep_onset_s is not None and a <= inp.sleep_onset_s < b:
+            sp = _given_period(inp.sleep_onset_s, grid5, sel, moving5, excluded5)
+        else:
+            sp = find_sleep_period(
+                grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
+                moving5[sel], excluded5[sel],
+            )
+        nights.append(_night_summary(rows, sp, inp, (a, b), gaps, nonwear))
+    for r in rows:
+        r["minutes_from_onset"] = None
+        night = _night_of(r["onset_s"], nights)
+        if night is not None and night["sleep_onset_s"] is not None:
+            r["minutes_from_onset"] = round((r["onset_s"] - night["sleep_onset_s"]) / 60.0, 3)
+    complete = [n for n in nights if n["complete"]] or nights
+    summary = dict(complete[0])
+    summary["gaps"] = gaps
+    summary["nonwear"] = nonwear
+    if len(nights) > 1:
+        summary["nights"] = nights
+    return rows, summary
+
+
+def _night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for n in nights:
+        if n["window_s"][0] <= t < n["window_s"][1]:
+            return n
+    return nights[-1] if nights and t >= nights[-1]["window_s"][0] else None
+
+
+def _given_period(onset: float, grid5: dict, sel: np.ndarray, moving5: np.ndarray, excl: np.ndarray) -> SleepPeriod:
+    found = find_sleep_period(
+        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], moving5[sel], excl[sel]
+    )
+    t_sel = grid5["t_s"][sel]
+    end = found.end_s if found.end_s is not None and found.end_s > onset else float(t_sel[-1] + ANGLE_EPOCH_S)
+    return SleepPeriod(onset, end, [onset, onset], reason=None)
+
+
+def _night_summary(
+    rows: list[dict[str, Any]],
+    sp: SleepPeriod,
+    inp: NightInput,
+    window: tuple[float, float],
+    gaps: list[list[float]],
+    nonwear: list[list[float]],
+) -> dict[str, Any]:
+    a, b = window
+    mine = [r for r in rows if a <= r["onset_s"] < b]
+    counts = {lab: sum(1 for r in mine if r["label"] == lab) for lab in classify.LABELS}
+    out: dict[str, Any] = {
+        "window_s": [a, b],
+        "complete": (b - a) >= 0.99 * 86400.0 or len(night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)) == 1,
+        "sleep_onset_s": sp.onset_s,
+        "sleep_onset_window_s": sp.window_s,
+        "sleep_onset_source": "given" if inp.sleep_onset_s is not None and sp.onset_s == inp.sleep_onset_s else "detected",
+        "sleep_end_s": sp.end_s,
+        "sleep_onset_reason": sp.reason,
+        "placement": inp.placement,
+        "rules": inp.rules,
+        "counts": counts,
+    }
+    if sp.onset_s is None or sp.end_s is None:
+        out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
+                   plms_index_reason=sp.reason, periodicity_index=None)
+        out["gaps"] = _clip_spans(gaps, a, b)
+        out["nonwear"] = _clip_spans(nonwear, a, b)
+        return out
+    lo, hi = sp.onset_s + JERK_WINDOW_S[0], sp.onset_s + JERK_WINDOW_S[1]
+    out["jerks_first_30_min"] = sum(1 for r in mine if r["label"] == "hypnic_jerk" and lo <= r["onset_s"] <= hi)
+    period = sp.end_s - sp.onset_s
+    lost = sum(e - s for s, e in _clip_spans(gaps + nonwear, sp.onset_s, sp.end_s))
+    measured = period - lost
+    out["sleep_period_s"] = period
+    in_sleep = [r for r in mine if sp.onset_s <= r["onset_s"] <= sp.end_s]
+    n_plm = sum(1 for r in in_sleep if r["label"] == "plm")
+    n_lm = sum(1 for r in in_sleep if r["label"] in ("plm", "lm"))
+    if inp.placement == "wrist":
+        out["plms_index"] = None
+        out["plms_index_reason"] = "wrist sensor: leg movements need an ankle sensor"
+        out["periodicity_index"] = None
+    elif measured <= 0:
+        out["plms_index"] = None
+        out["plms_index_reason"] = "no recorded, worn time in the sleep period"
+        out["periodicity_index"] = None
+    else:
+        out["plms_index"] = round(n_plm / (measured / 3600.0), 2)
+        out["plms_index_reason"] = (
+            "placement unknown: scored as if the sensor were on an ankle" if inp.placement == "unknown" else None
+        )
+        out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
+    out["gaps"] = _clip_spans(gaps, a, b)
+    out["nonwear"] = _clip_spans(nonwear, a, b)
+    for k in ("sleep_onset_s", "sleep_end_s", "sleep_period_s"):
+        if isinstance(out.get(k), float) and math.isfinite(out[k]):
+            out[k] = round(out[k], 2)
+    return out
