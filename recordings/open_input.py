@@ -1,0 +1,116 @@
+"""Open any input the commands take, choosing the reader by the file's content.
+
+A small registry: each :class:`InputFormat` has a ``sniff(head, path)`` that looks at the first
+:data:`HEAD_BYTES` bytes (empty for a folder) and the path, and an ``open(path, *, start)`` that
+returns a :class:`~recordings.samples.SampleStream`. The first format whose sniff says yes opens
+the input. Formats with magic bytes (device files, our own recording folders) go before ``csv``:
+its sniff accepts any text, and any name ending in ``.csv``, so that a damaged CSV gets the CSV
+reader's precise message rather than "not a recognised recording".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from hypnic.errors import InputError
+from recordings.samples import SampleStream
+
+HEAD_BYTES = 1 << 16
+UNKNOWN_FORMAT = (
+    "not a recognised recording: expected CSV (t,x,y,z), .cwa, .bin, .gt3x, EDF+ "
+    "or a recording folder"
+)
+
+
+class InputFormat(NamedTuple):
+    """One kind of input.
+
+    Attributes
+    ----------
+    name : str
+        Short name, for messages and metadata (``csv``, ``cwa`` ...).
+    sniff : callable ``(head: bytes, path: Path) -> bool``
+        Whether this reader takes the input; ``head`` is empty for a folder. Must be cheap and
+        must not raise.
+    open : callable ``(path: Path, *, start: str | None) -> SampleStream``
+        Opens the input; raises :class:`~hypnic.errors.InputError` on bad content.
+    """
+
+    name: str
+    sniff: Callable[[bytes, Path], bool]
+    open: Callable[..., SampleStream]
+
+
+def _sniff_csv(head: bytes, path: Path) -> bool:
+    from recordings.csv_input import sniff_csv
+
+    return sniff_csv(head, path)
+
+
+def _open_csv(path: Path, *, start: str | None = None) -> SampleStream:
+    from recordings.csv_input import open_csv
+
+    return open_csv(path, start=start)
+
+
+# Tried in order; csv last (see the module docstring).
+FORMATS: list[InputFormat] = [
+    InputFormat("csv", _sniff_csv, _open_csv),
+]
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except PermissionError:
+        raise InputError(path, "cannot read the file: permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def detect_format(path: str | os.PathLike[str]) -> InputFormat:
+    """Return the format that takes ``path``.
+
+    Raises
+    ------
+    InputError
+        ``path`` does not exist, cannot be read, is empty, or no format takes it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        head = b""
+    else:
+        head = _head(path)
+        if not head:
+            raise InputError(path, "empty file")
+    for fmt in FORMATS:
+        if fmt.sniff(head, path):
+            return fmt
+    if path.is_dir():
+        raise InputError(path, f"a folder, {UNKNOWN_FORMAT}")
+    raise InputError(path, UNKNOWN_FORMAT)
+
+
+def open_input(path: str | os.PathLike[str], *, start: str | None = None) -> SampleStream:
+    """Open a recording of any supported kind as a :class:`~recordings.samples.SampleStream`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file (CSV, plain or gzip, for now) or a recording folder.
+    start : str, optional
+        ``--start``: ISO 8601 time of ``t = 0``, for inputs that do not carry one.
+
+    Raises
+    ------
+    InputError
+        The input is missing, unreadable, of no known kind, or bad in its content.
+    """
+    fmt = detect_format(path)
+    return fmt.open(Path(path), start=start)
