@@ -41,6 +41,10 @@ POSTURE_MARGIN_S = 1.0
 LONGEST_LM_S = plm.CLM_MAX_BILATERAL_S
 #: Shortest LM (WASM/AASM 0.5 s; DOMAIN.md §2.1).
 SHORTEST_LM_S = plm.LM_MIN_S
+#: A transient's energy spread (s): below that of a uniform movement of the shortest LM length,
+#: 0.5 s / √12 (WASM LM minimum, DOMAIN.md §2.1). A jerk (EMG 75-250 ms plus ringing) and a
+#: twitch are transients; fidgets, leg movements and turn-overs are not.
+TRANSIENT_SPREAD_S = plm.LM_MIN_S / np.sqrt(12.0)
 #: Smallest peak (g, gravity removed) called a jerk. No published accelerometer amplitude exists
 #: (DOMAIN.md §1.2); a body jerk moves a limb by centimetres in ~0.1 s (≥ ~0.05 g), while
 #: twitches and fragmentary myoclonus are at or below the detection floor.

@@ -18,7 +18,7 @@ from detector import classify
 from detector.bursts import BurstParams, BurstResult
 from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
 from detector.nonwear import find_nonwear
-from detector.sleep_onset import SUSTAINED_MOVEMENT_S, SleepPeriod, find_sleep_period
+from detector.sleep_onset import SleepPeriod, find_sleep_period
 
 #: Jerks are counted from 10 min before the estimated onset to 30 min after it: they happen at the
 #: wake→N1 transition, and an accelerometer onset is uncertain by several minutes (DOMAIN.md §4.2).
@@ -44,16 +44,20 @@ class NightInput:
     reader_gaps: list[list[float]] = field(default_factory=list)
 
 
-def moving_seconds(grid: dict[str, np.ndarray], params: BurstParams) -> np.ndarray:
-    """Per grid second: 1 where movement above the low threshold lasts ≥ 3 s, else 0."""
-    thr = np.maximum(params.k_low * np.nan_to_num(grid["noise_g"]), params.floor_low_g)
-    moving = np.nan_to_num(grid["rms_g"]) > thr
-    out = np.zeros(moving.shape[0])
-    d = np.diff(np.concatenate([[0], moving.astype(np.int8), [0]]))
-    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
-        if b - a >= SUSTAINED_MOVEMENT_S:
-            out[a:b] = 1.0
-    return out
+def wake_movements(events: np.ndarray, cls: classify.Classified) -> np.ndarray:
+    """Onset and end of wake-like movements: restless movements without a change of posture.
+
+    Fidgeting (sustained movement that leaves the posture as it was) is what wake in bed looks
+    like. Transients (jerks, twitches) happen while falling asleep, turn-overs happen in sleep as
+    well as in wake (6.8/h in healthy sleep, DOMAIN.md §1.3), and periodic leg movements are a
+    sleep phenomenon: none of these marks wake.
+    """
+    wake = (
+        (cls.series == 0)
+        & (events["spread_s"] >= classify.TRANSIENT_SPREAD_S)
+        & (cls.label != "large_movement")
+    )
+    return np.stack([events["onset_s"][wake], events["offset_s"][wake]], axis=1)
 
 
 def night_windows(duration_s: float, start_utc: str | None, utc_offset_s: float) -> list[tuple[float, float]]:
@@ -76,6 +80,19 @@ def _in(t: np.ndarray, spans: list[list[float]]) -> np.ndarray:
     for a, b in spans:
         m |= (t >= a) & (t <= b)
     return m
+
+
+def _overlaps(t0: np.ndarray, step: float, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Grid rows [t0, t0 + step) that overlap any [on, off] span (and the row after it)."""
+    m = np.zeros(t0.shape[0], dtype=bool)
+    if t0.size == 0:
+        return m
+    i0 = np.clip(np.floor((on - t0[0]) / step).astype(np.int64), 0, t0.size - 1)
+    i1 = np.clip(np.floor((off - t0[0]) / step).astype(np.int64) + 1, 0, t0.size - 1)
+    d = np.zeros(t0.size + 1, dtype=np.int64)
+    np.add.at(d, i0, 1)
+    np.add.at(d, i1 + 1, -1)
+    return np.cumsum(d)[:-1] > 0
 
 
 def _clip_spans(spans: list[list[float]], a: float, b: float) -> list[list[float]]:
@@ -127,23 +144,22 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = merge_events(events, cls)
 
     factor = int(round(ANGLE_EPOCH_S / step))
-    moving = moving_seconds(grid, inp.params)
     grid5 = aggregate(grid, factor)
-    moving5 = np.add.reduceat(
-        np.concatenate([moving, np.zeros(-moving.shape[0] % factor)]),
-        np.arange(0, moving.shape[0] + (-moving.shape[0] % factor), factor),
-    )
+    wake = wake_movements(events, cls)
     excluded5 = _in(grid5["t_s"] + ANGLE_EPOCH_S / 2, nonwear)
+    # A leg movement returns to its posture: its tilt is not a posture change for HDCZA.
+    legs = np.isin(cls.label, ("plm", "lm"))
+    returning5 = _overlaps(grid5["t_s"], ANGLE_EPOCH_S, events["onset_s"][legs], events["offset_s"][legs])
 
     nights = []
     for a, b in night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s):
         sel = (grid5["t_s"] >= a) & (grid5["t_s"] < b)
         if inp.sleep_onset_s is not None and a <= inp.sleep_onset_s < b:
-            sp = _given_period(inp.sleep_onset_s, grid5, sel, moving5, excluded5)
+            sp = _given_period(inp.sleep_onset_s, grid5, sel, wake, excluded5)
         else:
             sp = find_sleep_period(
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
-                moving5[sel], excluded5[sel],
+                wake, excluded5[sel], returning5[sel],
             )
         nights.append(_night_summary(rows, sp, inp, (a, b), gaps, nonwear))
     for r in rows:
@@ -167,9 +183,9 @@ def _night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
     return nights[-1] if nights and t >= nights[-1]["window_s"][0] else None
 
 
-def _given_period(onset: float, grid5: dict, sel: np.ndarray, moving5: np.ndarray, excl: np.ndarray) -> SleepPeriod:
+def _given_period(onset: float, grid5: dict, sel: np.ndarray, wake: np.ndarray, excl: np.ndarray) -> SleepPeriod:
     found = find_sleep_period(
-        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], moving5[sel], excl[sel]
+        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], wake, excl[sel]
     )
     t_sel = grid5["t_s"][sel]
     end = found.end_s if found.end_s is not None and found.end_s > onset else float(t_sel[-1] + ANGLE_EPOCH_S)

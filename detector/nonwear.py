@@ -10,6 +10,8 @@ own noise predicts, and no movement at all. Such spans of at least 10 minutes ar
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 #: Minimum length of a non-wear span. GGIR uses 60-min windows for daytime non-wear; at night a
@@ -17,8 +19,12 @@ import numpy as np
 MIN_NONWEAR_S = 600.0
 #: Window over which micro-motion is measured.
 WINDOW_S = 60.0
-#: Micro-motion below this multiple of the white-noise expectation counts as "no body".
-MICROMOTION_RATIO = 2.5
+#: Micro-motion (std of 1-s means) below this multiple of the white-noise expectation, pooled
+#: over 10 minutes, counts as "no body". Breathing at the ankle can be a fraction of the noise.
+MICROMOTION_RATIO = 1.25
+#: A 1-s mean cannot be resolved finer than ~0.1 mg (quantisation of a 16-bit ±8 g sensor is
+#: 0.24 mg; averaging dithers it), so a noiseless quantised sensor on a table stays non-wear.
+MEAN_STD_FLOOR_G = 1e-4
 
 
 def expected_mean_std(noise_rms_g: np.ndarray, fs: float, band_hz: tuple[float, float]) -> np.ndarray:
@@ -67,28 +73,37 @@ def find_nonwear(
     n = t_s.shape[0]
     w = int(WINDOW_S)
     n_win = n // w
-    if n_win == 0:
+    span = int(MIN_NONWEAR_S // WINDOW_S)
+    if n_win < span:
         return []
     xyz = np.stack([x, y, z], axis=1)[: n_win * w].reshape(n_win, w, 3)
     present = ~np.isnan(xyz[..., 0])
-    # Remove a linear trend per window (slow posture drift is not micro-motion).
+    # Residuals of the 1-s means after each minute's own linear trend (slow drift is not
+    # micro-motion), summed over the three axes.
     tt = np.arange(w, dtype=np.float64) - (w - 1) / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         cnt = present.sum(axis=1)
         mean = np.nansum(xyz, axis=1) / cnt[:, None]
         dev = np.where(present[..., None], xyz - mean[:, None, :], 0.0)
         tc = np.where(present, tt[None, :], 0.0)
         slope = np.sum(dev * tc[..., None], axis=1) / np.sum(tc * tc, axis=1)[:, None]
         resid = np.where(present[..., None], dev - slope[:, None, :] * tc[..., None], 0.0)
-        std = np.sqrt(np.sum(resid**2, axis=(1, 2)) / np.maximum(3 * (cnt - 2), 1))
+        ss = np.sum(resid**2, axis=(1, 2))
+        dof = np.maximum(3 * (cnt - 2), 0).astype(np.float64)
         noise = np.nanmedian(noise_g[: n_win * w].reshape(n_win, w), axis=1)
-        expected = expected_mean_std(noise, fs, band_hz)
-        # quantisation: a 1-s mean cannot be resolved finer than the signal's own steps, so a
-        # micro-motion floor of 0.1 mg keeps a noiseless quantised sensor on a table non-wear too.
-        still_body = std < MICROMOTION_RATIO * np.maximum(expected, 1e-4)
+        expected_var = np.maximum(expected_mean_std(noise, fs, band_hz), MEAN_STD_FLOOR_G) ** 2
         moved = np.nanmax(rms_g[: n_win * w].reshape(n_win, w), axis=1) > np.maximum(
             2 * noise, movement_floor_g
         )
+    # Pool 10 minutes: the variance estimate then has ~1,800 degrees of freedom (3 % error), so
+    # a body's breathing a fraction of the noise level still shows.
+    k = np.ones(span)
+    pooled = np.convolve(np.nan_to_num(ss), k, "same") / np.maximum(np.convolve(dof, k, "same"), 1)
+    pooled_exp = np.convolve(np.nan_to_num(expected_var) * dof, k, "same") / np.maximum(
+        np.convolve(dof, k, "same"), 1
+    )
+    still_body = pooled < MICROMOTION_RATIO**2 * pooled_exp
     candidate = still_body & ~moved & (cnt >= w // 2)
     spans: list[list[float]] = []
     d = np.diff(np.concatenate([[0], candidate.astype(np.int8), [0]]))

@@ -7,9 +7,11 @@ blocks longer than 30 min joined across breaks shorter than 60 min; the longest 
 period. A brief burst (a jerk, a twitch) does not change the posture, so it does not break the
 quiet.
 
-HDCZA's edges have the resolution of its 5-min median. The onset is then refined to the end of
-the last posture change or sustained movement near the HDCZA start: a person who turns over is
-not asleep yet, and a person lying still with only brief jerks is falling asleep.
+HDCZA finds the time in bed rather than sleep (quiet wake counts as no movement) and its edges
+have the resolution of its 5-min median. The onset is then refined to the end of the last
+wake-like movement (fidgeting, turning over) before the movements thin out to what sleep shows:
+a person who fidgets is not asleep yet, and a person lying still with only brief jerks is
+falling asleep.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ POSTURE_CHANGE_DEG = 5.0
 #: A movement lasting this long (s) is a sign of wake, not a jerk; the shortest turn-over is 3 s
 #: (IRLSSG large-movement rule, DOMAIN.md §1.3).
 SUSTAINED_MOVEMENT_S = 3.0
-REFINE_SEARCH_S = 10 * 60.0
+#: The onset is searched from 30 min before the HDCZA start to 3 h after it (HDCZA counts quiet
+#: wake in bed as no movement, so its start is often early; a sleep onset latency over 3 h in a
+#: recording whose quiet starts that early is not expected).
+SEARCH_BEFORE_S = 30 * 60.0
+SEARCH_AFTER_S = 3 * 3600.0
 
 
 @dataclass
@@ -85,8 +91,9 @@ def find_sleep_period(
     x: np.ndarray,
     y: np.ndarray,
     z: np.ndarray,
-    moving_s: np.ndarray,
+    wake_spans: np.ndarray,
     exclude: np.ndarray | None = None,
+    returning: np.ndarray | None = None,
 ) -> SleepPeriod:
     """Find the main sleep period on a regular grid of 5-s epochs.
 
@@ -96,10 +103,14 @@ def find_sleep_period(
         Epoch starts on a regular 5-s grid.
     x, y, z : ndarray of float
         Mean acceleration per epoch (NaN where no samples).
-    moving_s : ndarray of float
-        Seconds of sustained movement in each epoch (movement that is not a brief burst).
+    wake_spans : ndarray of float, shape (k, 2)
+        Onset and end (s) of wake-like movements: sustained movements and posture changes, not
+        brief bursts and not periodic leg movements.
     exclude : ndarray of bool, optional
         Epochs that cannot be sleep (non-wear).
+    returning : ndarray of bool, optional
+        Epochs whose z-angle change belongs to a movement that returns to its posture (a leg
+        movement): not a posture change.
 
     Returns
     -------
@@ -110,6 +121,8 @@ def find_sleep_period(
         return SleepPeriod(None, None, None, reason="the recording is too short to find sleep")
     angle = z_angle(x, y, z)
     dangle = np.abs(np.diff(angle, prepend=angle[0]))
+    if returning is not None:
+        dangle[returning] = 0.0
     k = max(1, int(round(HDCZA_ROLL_S / ANGLE_EPOCH_S)))
     # NaN (missing data) must not count as quiet: treat as a large change inside the median.
     filled = np.where(np.isnan(dangle), 1e3, dangle)
@@ -133,38 +146,46 @@ def find_sleep_period(
     a, b = max(blocks, key=lambda ab: ab[1] - ab[0])
     start = float(t_s[a])
     end = float(t_s[b - 1] + ANGLE_EPOCH_S)
-    onset = refine_onset(t_s, dangle, moving_s, a)
+    wake_spans = np.asarray(wake_spans, dtype=np.float64).reshape(-1, 2)
+    refined = refine_onset(
+        wake_spans[:, 0], wake_spans[:, 1],
+        max(float(t_s[0]), start - SEARCH_BEFORE_S), min(end, start + SEARCH_AFTER_S),
+    )
+    onset = start if refined is None else refined
     half = HDCZA_ROLL_S / 2
     window = [max(float(t_s[0]), min(onset, start) - half), max(onset, start) + half]
     return SleepPeriod(onset, end, window, hdcza_start_s=start, threshold_deg=thr)
 
 
-def refine_onset(t_s: np.ndarray, dangle: np.ndarray, moving_s: np.ndarray, start: int) -> float:
-    """End of the last posture change or sustained movement within ±10 min of the HDCZA start.
+def refine_onset(wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, search_to: float) -> float | None:
+    """Sleep onset: where wake-like movements change from a wake rate to a sleep rate.
 
-    Searches backwards from 10 min after the HDCZA start for the last epoch with a posture
-    change (> 5°) or sustained movement (≥ 3 s), stopping at the first stretch of 10 quiet
-    minutes after such a movement. Falls back to the HDCZA start when nothing moves nearby.
+    Wake-like movements (fidgets, turn-overs; not brief jerks or twitches, not periodic leg
+    movements) are treated as a Poisson process whose rate drops at sleep onset (healthy sleep
+    has a median of 6.8 large movements per hour, DOMAIN.md §1.3; wake in bed is restless). The
+    onset is the maximum-likelihood change point of a two-rate model over the search range,
+    placed at the end of the last wake-like movement before the drop. Parameter-free apart from
+    the search range, so it adapts to restless and quiet sleepers alike.
     """
-    step = ANGLE_EPOCH_S
-    span = int(REFINE_SEARCH_S / step)
-    lo = max(0, start - span)
-    hi = min(t_s.shape[0], start + span)
-    active = (np.nan_to_num(dangle, nan=0.0) > POSTURE_CHANGE_DEG) | (moving_s >= SUSTAINED_MOVEMENT_S)
-    idx = np.flatnonzero(active[lo:hi]) + lo
-    if idx.size == 0:
-        return float(t_s[start])
-    # The last activity that is followed by at least 10 quiet minutes (persistent sleep,
-    # DOMAIN.md §4.1) inside the search range; otherwise the last activity before the start.
-    persistent = int(round(600.0 / step))
-    for i in idx[::-1]:
-        after = active[i + 1 : i + 1 + persistent]
-        if after.size and not after.any():
-            last = i
-            break
-    else:
-        before = idx[idx <= start]
-        if before.size == 0:
-            return float(t_s[start])
-        last = int(before[-1])
-    return float(t_s[last] + step)
+    a, b = float(search_from), float(search_to)
+    if b <= a:
+        return None
+    keep = (wake_off >= a) & (wake_on <= b)
+    ends = np.sort(np.clip(wake_off[keep], a, b))
+    n = ends.size
+    if n == 0:
+        return a
+    best_c, best_ll = a, n * np.log(n / (b - a))
+    for k in range(n):
+        c = ends[k]
+        n1, t1 = k + 1, c - a
+        n2, t2 = n - k - 1, b - c
+        if t1 <= 0 or t2 <= 0:
+            continue
+        r1, r2 = n1 / t1, (n2 / t2 if n2 else 0.0)
+        if r1 <= r2:
+            continue
+        ll = n1 * np.log(r1) + (n2 * np.log(r2) if n2 else 0.0)
+        if ll > best_ll:
+            best_c, best_ll = float(c), ll
+    return best_c

@@ -1,0 +1,203 @@
+"""``hypnic bench accuracy``: detection and labelling accuracy over a grid of synthetic nights.
+
+Each night is generated from a seed (:func:`benchmarks.synth.simulate_night`), run through the
+same pipeline as ``hypnic detect`` and scored against its truth (:mod:`benchmarks.scoring`).
+Conditions beside the base grid check that the figures are not fitted to the generator's
+defaults: amplitudes ×0.5 and ×2, an arbitrary sensor rotation, and a second, deliberately
+different parameter set (``robust_params``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from benchmarks.scoring import (
+    SCORED_LABELS,
+    BurstScore,
+    Counts,
+    expected_labels,
+    nonwear_found,
+    score_bursts,
+    score_labels,
+    truth_plms_index,
+)
+
+RATES = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0)
+PLACEMENTS = ("wrist", "ankle")
+NOISE_UG = (90.0, 300.0)
+
+
+@dataclass(frozen=True)
+class NightSpec:
+    """One synthetic night of the grid."""
+
+    condition: str
+    seed: int
+    fs: float
+    placement: str
+    hours: float = 6.5
+    noise_ug: float = 300.0
+    amplitude_scale: float = 1.0
+    rotate: bool = False
+    robust: bool = False
+    gaps: bool = False
+    nonwear: bool = False
+
+
+@dataclass
+class NightScore:
+    spec: NightSpec
+    labels: dict[str, Counts]
+    bursts: BurstScore
+    onset_error_min: float | None
+    plms_index: float | None
+    plms_index_truth: float | None
+    nonwear_ok: bool | None
+
+
+def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float = 6.5) -> list[NightSpec]:
+    """The benchmark grid: every condition × seeds × rates × placements (× noise for base)."""
+    specs = []
+    for cond in conditions:
+        for k, (fs, place) in enumerate(itertools.product(RATES, PLACEMENTS)):
+            for s in range(n_seeds):
+                seed = 1000 * s + k
+                noise = NOISE_UG[(s + k) % len(NOISE_UG)]
+                extra: dict[str, Any] = {"gaps": s % 3 == 1, "nonwear": s % 3 == 2}
+                if cond == "amp_x0.5":
+                    extra["amplitude_scale"] = 0.5
+                elif cond == "amp_x2":
+                    extra["amplitude_scale"] = 2.0
+                elif cond == "rotated":
+                    extra["rotate"] = True
+                elif cond == "robust":
+                    extra["robust"] = True
+                elif cond == "noise300":
+                    noise = 300.0
+                    extra = {}
+                elif cond != "base":
+                    raise ValueError(f"unknown condition {cond!r}")
+                specs.append(NightSpec(cond, seed, fs, place, hours, noise, **extra))
+    return specs
+
+
+def smoke_grid() -> list[NightSpec]:
+    """Three short nights for the test suite (one wrist, two ankle, three rates)."""
+    return [
+        NightSpec("smoke", 11, 25.0, "wrist", hours=6.0, noise_ug=300.0),
+        NightSpec("smoke", 12, 50.0, "ankle", hours=6.0, noise_ug=90.0, nonwear=True),
+        NightSpec("smoke", 13, 12.5, "ankle", hours=6.0, noise_ug=300.0, gaps=True),
+    ]
+
+
+def run_night(spec: NightSpec) -> NightScore:
+    """Generate, analyse and score one night."""
+    from benchmarks.synth import simulate_night
+    from benchmarks.synth_params import robust_params
+    from hypnic.pipeline import analyze_stream
+    from recordings.samples import SampleStream
+
+    night = simulate_night(
+        spec.seed, spec.fs, spec.hours, spec.placement,
+        params=robust_params() if spec.robust else None,
+        noise_density=spec.noise_ug * 1e-6, amplitude_scale=spec.amplitude_scale,
+        rotation="random" if spec.rotate else None, gaps=spec.gaps, nonwear=spec.nonwear,
+    )
+    truth = night.truth
+    analysis = analyze_stream(
+        SampleStream.from_arrays(night.t, night.xyz, night.info), placement=spec.placement
+    )
+    expected = expected_labels(truth, spec.placement)
+    labels = score_labels(analysis.events, expected)
+    bursts = score_bursts(analysis.bursts.events, truth)
+    s = analysis.summary
+    onset_err = None
+    if s["sleep_onset_s"] is not None and truth["sleep_onset_s"] is not None:
+        onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
+    plms_truth = None if spec.placement == "wrist" else truth_plms_index(expected, truth)
+    nw = nonwear_found(s["nonwear"], truth["nonwear"]) if truth.get("nonwear") else None
+    return NightScore(spec, labels, bursts, onset_err, s["plms_index"], plms_truth, nw)
+
+
+@dataclass
+class ConditionResult:
+    condition: str
+    nights: int = 0
+    labels: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in SCORED_LABELS})
+    bursts: BurstScore = field(default_factory=BurstScore)
+    onset_errors_min: list[float] = field(default_factory=list)
+    onset_missing: int = 0
+    plms_errors: list[float] = field(default_factory=list)
+    nonwear: list[bool] = field(default_factory=list)
+
+    def add(self, n: NightScore) -> None:
+        self.nights += 1
+        for k, c in n.labels.items():
+            self.labels[k].add(c)
+        self.bursts.add(n.bursts)
+        if n.onset_error_min is None:
+            self.onset_missing += 1
+        else:
+            self.onset_errors_min.append(n.onset_error_min)
+        if n.plms_index_truth is not None and n.plms_index is not None:
+            self.plms_errors.append(n.plms_index - n.plms_index_truth)
+        if n.nonwear_ok is not None:
+            self.nonwear.append(n.nonwear_ok)
+
+    def row(self) -> dict[str, Any]:
+        oe = np.abs(self.onset_errors_min)
+        pe = np.abs(self.plms_errors)
+        r: dict[str, Any] = {
+            "condition": self.condition,
+            "nights": self.nights,
+            "jerk_burst_recall": self.bursts.jerk_recall,
+            "jerk_onset_median_s": self.bursts.median_onset_error_s,
+            "false_bursts_per_h": self.bursts.false_per_hour,
+        }
+        for k, c in self.labels.items():
+            r[f"{k}_precision"] = c.precision
+            r[f"{k}_recall"] = c.recall
+            r[f"{k}_f1"] = c.f1
+        r["onset_err_median_min"] = float(np.median(oe)) if oe.size else math.nan
+        r["onset_err_p90_min"] = float(np.percentile(oe, 90)) if oe.size else math.nan
+        r["onset_not_found"] = self.onset_missing
+        r["plms_within_2_frac"] = float(np.mean(pe <= 2.0)) if pe.size else math.nan
+        r["nonwear_found_frac"] = float(np.mean(self.nonwear)) if self.nonwear else math.nan
+        return r
+
+
+def run(specs: list[NightSpec], progress: Callable[[NightSpec], None] | None = None) -> list[dict[str, Any]]:
+    """Run a grid; one row per condition, plus ``all`` when there are several."""
+    results: dict[str, ConditionResult] = {}
+    total = ConditionResult("all")
+    for spec in specs:
+        n = run_night(spec)
+        results.setdefault(spec.condition, ConditionResult(spec.condition)).add(n)
+        total.add(n)
+        if progress is not None:
+            progress(spec)
+    rows = [r.row() for r in results.values()]
+    if len(results) > 1:
+        rows.append(total.row())
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table: one column per condition, one line per figure."""
+    keys = [k for k in rows[0] if k != "condition"]
+    width = max(len(k) for k in keys) + 2
+    lines = ["".ljust(width) + "".join(r["condition"].rjust(11) for r in rows)]
+    for k in keys:
+        cells = []
+        for r in rows:
+            v = r[k]
+            cells.append(("—" if isinstance(v, float) and math.isnan(v) else
+                          f"{v:.3f}" if isinstance(v, float) else str(v)).rjust(11))
+        lines.append(k.ljust(width) + "".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""``hypnic bench accuracy`` and ``hypnic bench [--json]``: accuracy and speed benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+
+CONDITIONS = ("base", "amp_x0.5", "amp_x2", "rotated", "robust")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="accuracy on synthetic nights, or speed of every stage",
+        description="Without a suite: speed of every stage (samples/s, ratios). "
+        "'accuracy': precision, recall and F1 per label over a grid of synthetic nights.",
+    )
+    p.add_argument("suite", nargs="?", choices=("accuracy", "speed"), default="speed")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per rate and placement (accuracy)")
+    p.add_argument(
+        "--conditions",
+        default=",".join(CONDITIONS),
+        help=f"comma-separated accuracy conditions (default: all of {', '.join(CONDITIONS)})",
+    )
+    p.add_argument("--hours", type=float, default=6.5, help="length of each synthetic night")
+    p.add_argument("--smoke", action="store_true", help="three short nights (for tests)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.suite == "accuracy":
+        return _accuracy(args)
+    from benchmarks.speed import main as speed_main
+
+    return speed_main(as_json=args.json)
+
+
+def _accuracy(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from tqdm import tqdm
+
+    from benchmarks.accuracy import format_table, grid, run, smoke_grid
+    from hypnic.errors import InputError
+
+    conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    bad = [c for c in conditions if c not in CONDITIONS]
+    if bad:
+        raise InputError("--conditions", f"unknown condition {bad[0]!r}: choose from {', '.join(CONDITIONS)}")
+    if args.seeds < 1:
+        raise InputError("--seeds", f"must be at least 1, got {args.seeds}")
+    if not args.hours > 0:
+        raise InputError("--hours", f"must be positive, got {args.hours}")
+    specs = smoke_grid() if args.smoke else grid(args.seeds, conditions, args.hours)
+    with tqdm(total=len(specs), desc="nights", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        rows = run(specs, progress=lambda spec: bar.update(1))
+    if args.json:
+        print(json.dumps(rows, indent=1, default=float))
+    else:
+        print(format_table(rows))
+    return 0
