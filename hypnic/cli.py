@@ -18,6 +18,7 @@ from hypnic.errors import InputError
 COMMANDS = (
     "detect",
     "simulate",
+    "repair",
     "bench",
 )
 

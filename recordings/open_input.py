@@ -10,10 +10,12 @@ reader's precise message rather than "not a recognised recording".
 
 from __future__ import annotations
 
+import importlib
+
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hypnic.errors import InputError
 from recordings.samples import SampleStream
@@ -44,21 +46,24 @@ class InputFormat(NamedTuple):
     open: Callable[..., SampleStream]
 
 
-def _sniff_csv(head: bytes, path: Path) -> bool:
-    from recordings.csv_input import sniff_csv
+def _lazy(module: str, name: str) -> Callable[..., Any]:
+    """A function that imports ``module.name`` on first call: readers load only when chosen."""
 
-    return sniff_csv(head, path)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
-
-def _open_csv(path: Path, *, start: str | None = None) -> SampleStream:
-    from recordings.csv_input import open_csv
-
-    return open_csv(path, start=start)
+    call.__name__ = name
+    return call
 
 
 # Tried in order; csv last (see the module docstring).
 FORMATS: list[InputFormat] = [
-    InputFormat("csv", _sniff_csv, _open_csv),
+    InputFormat(
+        "recording",
+        _lazy("recordings.recording", "sniff_recording"),
+        _lazy("recordings.recording", "open_recording"),
+    ),
+    InputFormat("csv", _lazy("recordings.csv_input", "sniff_csv"), _lazy("recordings.csv_input", "open_csv")),
 ]
 
 
