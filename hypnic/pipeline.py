@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hypnic import __version__
 from hypnic.errors import InputError
 from recordings.samples import SampleStream
@@ -30,6 +32,10 @@ class Analysis:
     events: list[dict[str, Any]]
     summary: dict[str, Any]
     out_dir: Path | None = None
+    #: The raw bursts, epochs and gaps (detector.bursts.BurstResult) behind the events.
+    bursts: Any = None
+    #: Arrays for the report (traces.npz): 5-s epochs and raw traces around each jerk.
+    traces: dict[str, Any] | None = None
 
 
 def _progress(total: float | None, desc: str) -> Any:
@@ -65,11 +71,18 @@ def analyze_stream(
         Called with the time (s) reached after each chunk (progress).
     """
     from detector.bursts import BurstParams, BurstResult, StreamingDetector
+    from detector.classify import TRANSIENT_SPREAD_S
     from detector.night import NightInput, score_night
+    from detector.snippets import SnippetCollector
 
     params = params or BurstParams()
     info = stream.info
     det = StreamingDetector(info.fs, params)
+    snippets = SnippetCollector()
+
+    def transients(res: BurstResult) -> Any:
+        return res.events["onset_s"][res.events["spread_s"] < TRANSIENT_SPREAD_S]
+
     parts = []
     n = 0
     t_first = t_last = None
@@ -79,6 +92,7 @@ def analyze_stream(
             parts.append(det.process(chunk.t, chunk.xyz))
         except ValueError as exc:
             raise InputError(source, str(exc)) from None
+        snippets.feed(chunk.t, chunk.xyz, transients(parts[-1]))
         n += len(chunk)
         if len(chunk):
             t_first = chunk.t[0] if t_first is None else t_first
@@ -86,6 +100,8 @@ def analyze_stream(
             if on_chunk is not None:
                 on_chunk(float(t_last))
     parts.append(det.finish())
+    snippets.feed(np.empty(0), np.empty((0, 3)), transients(parts[-1]))
+    snippets.finish()
     if n == 0 or t_last is None or t_first is None:
         raise InputError(source, "no samples")
     bursts = BurstResult.concatenate(parts)
@@ -123,7 +139,24 @@ def analyze_stream(
             "placement unknown: every label is scored (leg movements as if on an ankle); "
             "give --placement for a wrist recording"
         )
-    return Analysis(events, summary)
+    jerks = np.array([e["onset_s"] for e in events if e["label"] == "hypnic_jerk"])
+    return Analysis(events, summary, bursts=bursts, traces=night_traces(bursts, params, snippets, jerks))
+
+
+def night_traces(bursts: Any, params: Any, snippets: Any, jerk_onsets: np.ndarray) -> dict[str, np.ndarray]:
+    """What the report plots: 5-s posture and movement, raw traces around each hypnic jerk."""
+    from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid, z_angle
+
+    grid5 = aggregate(regular_grid(bursts.epochs, params.epoch_s), int(round(ANGLE_EPOCH_S / params.epoch_s)))
+    on, tt, xx = snippets.arrays(jerk_onsets)
+    return {
+        "epoch_t_s": grid5["t_s"],
+        "epoch_angle_z_deg": z_angle(grid5["x"], grid5["y"], grid5["z"]).astype(np.float32),
+        "epoch_rms_g": grid5["rms_g"].astype(np.float32),
+        "snippet_onset_s": on,
+        "snippet_t_s": tt,
+        "snippet_xyz_g": xx,
+    }
 
 
 def write_outputs(analysis: Analysis, out: str | Path, report: bool = True) -> Path:
@@ -134,6 +167,8 @@ def write_outputs(analysis: Analysis, out: str | Path, report: bool = True) -> P
     with staged_output(out) as stage:
         write_events_csv(stage / "events.csv", analysis.events, extra=extra)
         write_json(stage / "summary.json", analysis.summary)
+        if analysis.traces is not None:
+            np.savez_compressed(stage / "traces.npz", **analysis.traces)
     analysis.out_dir = Path(out)
     return Path(out)
 
