@@ -1,0 +1,335 @@
+"""Parameters of the synthetic-night generator, with the literature each default rests on.
+
+Two sets exist. :func:`default_params` follows the published numbers in DOMAIN.md as closely as
+they go; :func:`robust_params` is a deliberately different, still physiological set (other
+amplitudes, durations, rates, posture habits, sensor noise and jerk shapes). A detector tuned on
+the defaults is checked on the robust set to see that it was not fitted to one generator.
+
+Ranges are ``(low, high)`` tuples in the unit the field name says. Where no source gives a
+number (accelerometer amplitudes of jerks and leg movements, DOMAIN §1.2 and §5.2), the value is
+an assumption and says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SynthParams:
+    """Every tunable number of the synthetic night.
+
+    Attributes are grouped by what they drive; see the comments in :func:`default_params` for
+    the source of each default. ``name`` is written into the truth file.
+    """
+
+    name: str
+
+    # Sleep structure (minutes unless the name says otherwise).
+    onset_min: Range
+    long_wake_start_p: float
+    long_onset_min: Range
+    final_wake_min: Range
+    wake_bouts_per_h: float
+    wake_bout_min: Range
+    cycle_min: Range
+    rem_min: Range  # first cycle's REM, last cycle's REM
+
+    # Hypnic jerks.
+    jerk_count_p: tuple[float, ...]  # probability of 1, 2, 3, 4 ... jerks in a night
+    jerk_window_s: Range  # around sleep onset
+    jerk_late_p: float
+    jerk_amp_g: Range  # log-uniform, assumed (DOMAIN §1.2: no published value)
+    jerk_emg_s: Range
+    jerk_osc_hz: Range
+    jerk_osc_s: Range
+    jerk_ring_rel: Range  # ringing amplitude relative to the main pulse
+    jerk_limb_gain: Range
+    jerk_limb_delay_s: Range
+    jerk_arousal_p: float
+    jerk_arousal_delay_s: Range
+
+    # Periodic and isolated leg movements.
+    plm_night_p: float
+    plm_index_per_h: Range  # log-uniform
+    plm_series_len: Range  # log-uniform
+    plm_imi_rls_p: float
+    plm_imi_rls_s: Range
+    plm_imi_other_s: Range
+    plm_imi_jitter: float  # sigma of log(IMI / series median)
+    plm_start_beta: tuple[float, float]  # position of a series' start in the sleep period
+    lm_dur_median_s: float
+    lm_dur_sigma: float
+    lm_dur_s: Range  # hard limits
+    lm_amp_g: Range  # log-uniform, assumed (DOMAIN §5.2: no published value)
+    lm_band_hz: Range
+    lm_tilt_deg: Range
+    lm_invisible_frac: Range  # per night
+    lm_bilateral_p: float
+    lm_dominant_side_p: float
+    lm_isolated_per_h: Range
+
+    # Large movements (turning over) and posture.
+    turn_per_h: Range
+    turn_wake_factor: float
+    turn_dur_median_s: float
+    turn_dur_sigma: float
+    turn_dur_s: Range
+    turn_amp_g: Range
+    turn_band_hz: Range
+    posture_habits: tuple[float, float, float, float]  # supine, left side, right side, prone
+    posture_jitter_deg: tuple[float, float]  # wrist, ankle
+    posture_min_change_deg: float
+
+    # Distractors.
+    foot_tremor_night_p: float
+    foot_tremor_series: tuple[int, int]
+    foot_tremor_window_s: Range  # around sleep onset
+    foot_tremor_dur_s: Range
+    foot_tremor_long_p: float
+    foot_tremor_long_s: Range
+    foot_tremor_hz: Range
+    foot_tremor_burst_s: Range
+    foot_tremor_amp_g: Range
+    tremor_night_p: float
+    tremor_episodes: tuple[int, int]
+    tremor_dur_s: Range
+    tremor_hz: Range
+    tremor_amp_g: Range
+    twitch_per_h: Range
+    twitch_rem_factor: float
+    twitch_dur_s: Range
+    twitch_amp_g: Range
+    knocks: tuple[int, int]
+    knock_dur_s: Range
+    knock_amp_g: Range
+    knock_hz: Range
+    fidget_per_h: Range
+    fidget_dur_s: Range
+    fidget_amp_g: Range
+    fidget_band_hz: Range
+    fidget_tilt_deg: Range
+
+    # Breathing and cardiac micro-motion (wrist values; ankles get ``micro_ankle_gain``).
+    breath_hz: Range
+    breath_amp_mg: Range
+    cardiac_hz: Range
+    cardiac_amp_mg: Range
+    micro_ankle_gain: float
+
+    # Sensor.
+    noise_density_ug: Range
+    range_g: float
+    lsb_g: float
+
+    # Missing data and non-wear.
+    gap_count: tuple[int, int]
+    gap_s: Range  # log-uniform
+    nonwear_min: Range
+    nonwear_where_p: tuple[float, float, float]  # start, middle, end
+    handling_s: float
+    handling_amp_g: Range
+
+    def replace(self, **changes: object) -> SynthParams:
+        """Return a copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+
+def default_params() -> SynthParams:
+    """Parameters that follow DOMAIN.md; see the comment on each line for its source."""
+    return SynthParams(
+        name="default",
+        # Sleep onset 10-60 min for most, sometimes a long wake start up to 2 h: brief H1; HDCZA
+        # and wrist algorithms err by 3-28 min (DOMAIN §4.2), so onsets are spread over that range.
+        onset_min=(10.0, 60.0),
+        long_wake_start_p=0.12,
+        long_onset_min=(60.0, 120.0),
+        final_wake_min=(3.0, 25.0),
+        # A few brief awakenings a night; assumed (not in DOMAIN).
+        wake_bouts_per_h=0.4,
+        wake_bout_min=(1.0, 8.0),
+        # NREM-REM cycle ~90 min, REM growing over the night; textbook values, assumed here.
+        cycle_min=(80.0, 110.0),
+        rem_min=(5.0, 30.0),
+        # 1-4 a night, "usually felt once or twice per night" (DOMAIN §1.2, wikidoc [S]).
+        jerk_count_p=(0.4, 0.3, 0.2, 0.1),
+        # Wake -> N1 transition (DOMAIN §1.2, healthjade [S]); "randomly throughout the night" in
+        # patients (PMID 28007358), hence a late share.
+        jerk_window_s=(-300.0, 900.0),
+        jerk_late_p=0.15,
+        # ASSUMED: no accelerometer amplitude of hypnic jerks is published (DOMAIN §1.2, §7).
+        jerk_amp_g=(0.15, 1.5),
+        # EMG 75-250 ms (DOMAIN §1.2, ICSD-2 via memim [S]).
+        jerk_emg_s=(0.075, 0.25),
+        # Limb mechanics: damped 5-15 Hz ringing for 0.1-0.3 s (brief H1; assumed).
+        jerk_osc_hz=(5.0, 15.0),
+        jerk_osc_s=(0.1, 0.3),
+        jerk_ring_rel=(0.3, 0.8),
+        # Asymmetric, "without any ordered propagation" (PMID 28007358): per-limb gains and
+        # delays; delays <= 15 ms keep two sensors within 20 ms of each other.
+        jerk_limb_gain=(0.4, 1.0),
+        jerk_limb_delay_s=(0.0, 0.015),
+        # "may be followed by arousal" (DOMAIN §1.2): an arousal turn-over 0.5-3 s later.
+        jerk_arousal_p=0.25,
+        jerk_arousal_delay_s=(0.5, 3.0),
+        # Many nights without PLMS; 36/100 healthy >5/h, 18 >15/h, P90 24.8/h (Frauscher 2014,
+        # DOMAIN §2.3); RLS nights up to ~60/h (DOMAIN §2.3 multi-night, up to 73.8/h).
+        plm_night_p=0.5,
+        plm_index_per_h=(5.0, 60.0),
+        # WASM 2016: >= 4 CLMs a series (DOMAIN §2.1); long RLS series up to ~150 (brief H1).
+        plm_series_len=(4.0, 150.0),
+        # RLS IMI peak 15-30 s, extending 10-90 s (Ferri 2006, DOMAIN §2.3); WASM IMI 10-90 s.
+        plm_imi_rls_p=0.8,
+        plm_imi_rls_s=(15.0, 30.0),
+        plm_imi_other_s=(30.0, 60.0),
+        plm_imi_jitter=0.15,
+        # "particularly the first 4 h" (DOMAIN §0, droracle [S]): series start early.
+        plm_start_beta=(1.2, 2.6),
+        # LM 0.5-10 s (WASM CLM, DOMAIN §2.1), mean 3.2 s in RLS (PMC4434558, DOMAIN §2.3).
+        lm_dur_median_s=2.9,
+        lm_dur_sigma=0.45,
+        lm_dur_s=(0.6, 9.5),
+        # ASSUMED (DOMAIN §5.2: no published g amplitude): ankle linear acceleration 0.03-0.4 g.
+        lm_amp_g=(0.03, 0.4),
+        lm_band_hz=(1.0, 10.0),
+        # Ankle dorsiflexion tilts the shank a few to ~20 degrees (brief H1; assumed).
+        lm_tilt_deg=(3.0, 20.0),
+        # Terrill 2013: 39 % (4.8-69.6 %) of EMG-scored LMs without toe movement (DOMAIN §3.1);
+        # the shank moves more than the toe, so fewer are invisible at the ankle (assumed).
+        lm_invisible_frac=(0.05, 0.4),
+        lm_bilateral_p=0.3,
+        lm_dominant_side_p=0.8,
+        lm_isolated_per_h=(0.5, 4.0),
+        # Healthy LMM index median 6.8/h, IQR 4.5-10.8 (DOMAIN §1.3, normative values).
+        turn_per_h=(4.5, 10.8),
+        turn_wake_factor=1.5,
+        # IRLSSG 3-45 s, healthy median 12.4 s (DOMAIN §1.3).
+        turn_dur_median_s=12.4,
+        turn_dur_sigma=0.45,
+        turn_dur_s=(3.0, 45.0),
+        turn_amp_g=(0.05, 0.5),
+        turn_band_hz=(0.3, 5.0),
+        # Habitual postures: supine and side-lying dominate (assumed).
+        posture_habits=(0.45, 0.25, 0.2, 0.1),
+        posture_jitter_deg=(40.0, 20.0),
+        posture_min_change_deg=20.0,
+        # HFT: 7.5 % of sleepers, series 10-15 s, bursts 300-700 ms at 1-2/s (Wetter 2001); HFLM
+        # 0.3-4 Hz, mean 1.6 Hz, episodes 1.5 s-6 min (Yang & Winkelman 2010); DOMAIN §1.3.
+        # Made more common than in the population so the benchmark sees it often.
+        foot_tremor_night_p=0.3,
+        foot_tremor_series=(1, 3),
+        foot_tremor_window_s=(-600.0, 300.0),
+        foot_tremor_dur_s=(10.0, 15.0),
+        foot_tremor_long_p=0.2,
+        foot_tremor_long_s=(15.0, 60.0),
+        foot_tremor_hz=(0.3, 4.0),
+        foot_tremor_burst_s=(0.3, 0.7),
+        foot_tremor_amp_g=(0.02, 0.15),
+        # Physiological 8-12 Hz, essential 4-12 Hz (PMC6806079, DOMAIN §5.2).
+        tremor_night_p=0.2,
+        tremor_episodes=(1, 5),
+        tremor_dur_s=(2.0, 20.0),
+        tremor_hz=(4.0, 12.0),
+        tremor_amp_g=(0.01, 0.1),
+        # Fragmentary myoclonus <= 150 ms, median 25/h, more in REM (Frauscher 2014, DOMAIN
+        # §1.3); most are invisible, so only a visible fraction is generated (assumed rate).
+        twitch_per_h=(5.0, 30.0),
+        twitch_rem_factor=3.0,
+        twitch_dur_s=(0.03, 0.15),
+        twitch_amp_g=(0.01, 0.08),
+        # Sensor knocks: 5-20 ms impulse, high amplitude, high frequency (brief H1; assumed).
+        knocks=(0, 3),
+        knock_dur_s=(0.005, 0.02),
+        knock_amp_g=(0.5, 4.0),
+        knock_hz=(100.0, 400.0),
+        # Fidgeting in quiet wake (brief H1; assumed rates and amplitudes).
+        fidget_per_h=(20.0, 60.0),
+        fidget_dur_s=(0.5, 5.0),
+        fidget_amp_g=(0.02, 0.2),
+        fidget_band_hz=(0.5, 6.0),
+        fidget_tilt_deg=(0.0, 10.0),
+        # Breathing 0.2-0.33 Hz ~1-3 mg, cardiac 0.8-1.3 Hz ~0.5-2 mg (brief H1; BCG at the wrist
+        # is measurable, DOMAIN §5.2). The ankle moves less with breath and pulse (assumed).
+        breath_hz=(0.2, 0.33),
+        breath_amp_mg=(1.0, 3.0),
+        cardiac_hz=(0.8, 1.3),
+        cardiac_amp_mg=(0.5, 2.0),
+        micro_ankle_gain=0.4,
+        # LIS2DW12 90 ug/sqrt(Hz) to ADXL345 290 ug/sqrt(Hz) (DOMAIN §5.1).
+        noise_density_ug=(90.0, 300.0),
+        # 16 bit at +-8 g (LIS2DW12 range +-2..16 g, DOMAIN §5.1).
+        range_g=8.0,
+        lsb_g=16.0 / 65536.0,
+        # BLE drop-outs and device gaps (brief H1; assumed).
+        gap_count=(2, 6),
+        gap_s=(2.0, 120.0),
+        nonwear_min=(10.0, 40.0),
+        nonwear_where_p=(0.4, 0.3, 0.3),
+        handling_s=3.0,
+        handling_amp_g=(0.1, 0.4),
+    )
+
+
+def robust_params() -> SynthParams:
+    """A second, deliberately different parameter set, still within physiology.
+
+    Differences from :func:`default_params`: later and more variable sleep onsets, jerks with
+    longer EMG bursts, slower ringing and a wider amplitude range, more jerks late in the night,
+    shorter and weaker leg movements with smaller tilts, IMIs spread over 12-45 s, more
+    invisible LMs, fewer but shorter turn-overs with side-lying habits, a noisier 14-bit sensor,
+    more twitches and tremor.
+    """
+    return default_params().replace(
+        name="robust",
+        onset_min=(5.0, 75.0),
+        long_wake_start_p=0.2,
+        jerk_count_p=(0.5, 0.25, 0.15, 0.1),
+        jerk_window_s=(-420.0, 1200.0),
+        jerk_late_p=0.3,
+        jerk_amp_g=(0.1, 2.0),
+        jerk_emg_s=(0.1, 0.25),
+        jerk_osc_hz=(4.0, 11.0),
+        jerk_osc_s=(0.15, 0.35),
+        jerk_ring_rel=(0.5, 1.0),
+        jerk_limb_gain=(0.3, 1.0),
+        jerk_arousal_p=0.4,
+        plm_night_p=0.6,
+        plm_index_per_h=(3.0, 70.0),
+        plm_imi_rls_p=0.6,
+        plm_imi_rls_s=(12.0, 25.0),
+        plm_imi_other_s=(25.0, 45.0),
+        plm_imi_jitter=0.2,
+        plm_start_beta=(1.0, 1.6),
+        lm_dur_median_s=2.0,
+        lm_dur_sigma=0.6,
+        lm_amp_g=(0.02, 0.3),
+        lm_band_hz=(0.8, 8.0),
+        lm_tilt_deg=(2.0, 15.0),
+        lm_invisible_frac=(0.1, 0.55),
+        lm_bilateral_p=0.45,
+        lm_isolated_per_h=(1.0, 6.0),
+        turn_per_h=(2.0, 9.0),
+        turn_dur_median_s=7.0,
+        turn_dur_sigma=0.6,
+        turn_amp_g=(0.03, 0.35),
+        turn_band_hz=(0.2, 4.0),
+        posture_habits=(0.2, 0.35, 0.35, 0.1),
+        posture_jitter_deg=(50.0, 25.0),
+        foot_tremor_night_p=0.45,
+        foot_tremor_amp_g=(0.01, 0.1),
+        tremor_night_p=0.35,
+        tremor_amp_g=(0.005, 0.15),
+        twitch_per_h=(10.0, 50.0),
+        twitch_amp_g=(0.008, 0.1),
+        knocks=(0, 5),
+        fidget_per_h=(10.0, 80.0),
+        breath_amp_mg=(0.7, 4.0),
+        cardiac_amp_mg=(0.3, 2.5),
+        micro_ankle_gain=0.25,
+        # ADXL345 z axis 430 ug/sqrt(Hz) is the noisiest part in DOMAIN §5.1.
+        noise_density_ug=(150.0, 430.0),
+        lsb_g=16.0 / 16384.0,  # 14 bit at +-8 g
+    )
