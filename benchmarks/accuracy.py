@@ -106,7 +106,7 @@ def run_night(spec: NightSpec) -> NightScore:
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
         params=robust_params() if spec.robust else None,
-        noise_density=spec.noise_ug * 1e-6, amplitude_scale=spec.amplitude_scale,
+        noise_density=spec.noise_ug, amplitude_scale=spec.amplitude_scale,
         rotation="random" if spec.rotate else None, gaps=spec.gaps, nonwear=spec.nonwear,
     )
     truth = night.truth

@@ -45,13 +45,21 @@ SHORTEST_LM_S = plm.LM_MIN_S
 #: 0.5 s / √12 (WASM LM minimum, DOMAIN.md §2.1). A jerk (EMG 75-250 ms plus ringing) and a
 #: twitch are transients; fidgets, leg movements and turn-overs are not.
 TRANSIENT_SPREAD_S = plm.LM_MIN_S / np.sqrt(12.0)
-#: Smallest peak (g, gravity removed) called a jerk. No published accelerometer amplitude exists
-#: (DOMAIN.md §1.2); a body jerk moves a limb by centimetres in ~0.1 s (≥ ~0.05 g), while
-#: twitches and fragmentary myoclonus are at or below the detection floor.
-JERK_MIN_PEAK_G = 0.05
 #: Hypnagogic foot tremor / HFLM: ≥ 4 bursts at 0.3-4 Hz (Wetter 2001, Yang & Winkelman 2010).
 TRAIN_MIN_BURSTS = 4
 TRAIN_PERIOD_S = (0.25, 1 / 0.3)
+
+#: Jerks are looked for from 10 min before the estimated onset to 30 min after it: they happen at
+#: the wake→N1 transition, and an accelerometer onset is uncertain by several minutes (DOMAIN.md
+#: §4.2). Outside the window a transient must look like a jerk on its own.
+JERK_WINDOW_S = (-600.0, 1800.0)
+#: Weights of :func:`jerk_probability` over :func:`jerk_features` (last entry: intercept) and the
+#: decision threshold, chosen by ``python -m benchmarks.fit_jerk_model`` on default-parameter
+#: synthetic nights (every rate, both placements, amplitudes ×0.5-×2); checked on the robust set.
+JERK_WEIGHTS = np.array(
+    [0.6904, 1.4632, -0.2231, 1.6987, 0.6677, 0.6141, 0.5174, -0.1105, 0.0758, 0.7282, -1.0006, 4.198]
+)
+JERK_THRESHOLD = 0.81
 
 PLACEMENT_LEG = {"left_ankle": plm.LEFT, "right_ankle": plm.RIGHT, "ankle": plm.UNKNOWN_LEG}
 
@@ -68,6 +76,8 @@ class Classified:
     legs: plm.LegMovements | None
     #: Bursts with the same group number are one movement (joined into one scored LM).
     group: np.ndarray
+    #: Short transients (energy spread below that of a 0.5-s movement): jerk candidates.
+    transient: np.ndarray
 
 
 def posture_around(
@@ -112,6 +122,41 @@ def rhythmic_trains(onset_s: np.ndarray, duration_s: np.ndarray) -> np.ndarray:
     return out
 
 
+def jerk_features(events: np.ndarray, transient: np.ndarray, sleep_onset_s: float | None) -> np.ndarray:
+    """Features of each burst for the jerk model (orientation- and rate-independent).
+
+    Columns: log duration, log energy spread, rise time (s), log peak relative to the night's
+    median transient peak (robust to the sensor's gain and the person's amplitude), log peak (g),
+    whether the burst lies in the jerk window around sleep onset (−10 … +30 min), and the first
+    five again inside the window only (a transient near onset is judged by other standards than
+    one among the twitches of REM sleep).
+    """
+    peak = np.maximum(events["peak_g"], 1e-6)
+    ref = float(np.median(peak[transient])) if np.any(transient) else float(np.median(peak)) if peak.size else 1.0
+    lo, hi = JERK_WINDOW_S
+    if sleep_onset_s is None:
+        near = np.zeros(peak.shape[0])
+    else:
+        rel = events["onset_s"] - sleep_onset_s
+        near = ((rel >= lo) & (rel <= hi)).astype(np.float64)
+    shape = np.column_stack(
+        [
+            np.log(np.maximum(events["duration_s"], 1e-3)),
+            np.log(np.maximum(events["spread_s"], 1e-3)),
+            np.clip(events["rise_time_s"], 0.0, 0.5),
+            np.log(peak / max(ref, 1e-6)),
+            np.log(peak),
+        ]
+    )
+    return np.column_stack([shape, near, shape * near[:, None]])
+
+
+def jerk_probability(features: np.ndarray) -> np.ndarray:
+    """Logistic jerk model; weights chosen by ``benchmarks/fit_jerk_model.py`` (see there)."""
+    z = features @ JERK_WEIGHTS[:-1] + JERK_WEIGHTS[-1]
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def classify_bursts(
     events: np.ndarray,
     grid: dict[str, np.ndarray],
@@ -119,7 +164,11 @@ def classify_bursts(
     placement: str,
     rules: str = "wasm",
 ) -> Classified:
-    """Label every burst.
+    """Label every burst by what needs no sleep onset (stage 1 of 2).
+
+    Large movements, rhythmic trains, transients and leg movements scored per WASM/AASM.
+    Transients stay ``other`` and leg movements are kept whatever the time until
+    :func:`finalize_labels` knows the sleep period.
 
     Parameters
     ----------
@@ -143,9 +192,7 @@ def classify_bursts(
     offset = events["offset_s"]
     dur = events["duration_s"]
     before, after = posture_around(onset, offset, grid, step_s)
-    turn = angle_between(before, after)
-    turn_known = ~np.isnan(turn)
-    turn = np.nan_to_num(turn, nan=0.0)
+    turn = np.nan_to_num(angle_between(before, after), nan=0.0)
     in_train = rhythmic_trains(onset, dur)
 
     label = np.full(n, "other", dtype=object)
@@ -153,18 +200,13 @@ def classify_bursts(
     large = (turn >= POSTURE_CHANGE_DEG) | (dur > LONGEST_LM_S)
     label[large] = "large_movement"
     conf[large] = np.clip(0.5 + np.maximum(turn[large] / POSTURE_CHANGE_DEG - 1, 0) * 0.25, 0.5, 0.99)
-
-    short = ~large & ~in_train & (dur < SHORTEST_LM_S)
-    jerk = short & (events["peak_g"] >= JERK_MIN_PEAK_G)
-    label[jerk] = "hypnic_jerk"
-    margin = np.minimum(events["peak_g"][jerk] / JERK_MIN_PEAK_G - 1, 2) / 2
-    conf[jerk] = 0.5 + 0.45 * margin * np.where(turn_known[jerk], 1.0, 0.6)
+    transient = ~large & ~in_train & (events["spread_s"] < TRANSIENT_SPREAD_S)
 
     series = np.zeros(n, dtype=np.int64)
     group = np.arange(n)
     legs = None
     if placement != "wrist":
-        lm_like = ~large & ~in_train & (dur >= SHORTEST_LM_S)
+        lm_like = ~large & ~in_train & ~transient & (dur >= SHORTEST_LM_S)
         idx = np.flatnonzero(lm_like | large)
         side = PLACEMENT_LEG.get(placement, plm.UNKNOWN_LEG)
         legs = plm.score_leg_movements(
@@ -180,4 +222,30 @@ def classify_bursts(
             elif legs.candidate[k]:
                 label[orig] = "lm"
                 conf[orig] = 0.6
-    return Classified(label, conf, series, turn, in_train, legs, group)
+    return Classified(label, conf, series, turn, in_train, legs, group, transient)
+
+
+def finalize_labels(
+    cls: Classified, events: np.ndarray, periods: list[tuple[float, float, float | None, float | None]]
+) -> None:
+    """Stage 2: labels that need the sleep period, in place.
+
+    ``periods`` holds ``(window_start, window_end, sleep_onset, sleep_end)`` per night. Transients
+    become ``hypnic_jerk`` where the jerk model says so (its confidence is the model's
+    probability); a leg movement outside a PLM series and outside the sleep period is ``other``:
+    leg movements are scored during sleep (PLMS, DOMAIN.md §2), and restless legs while awake in
+    bed look the same as fidgeting.
+    """
+    onset = events["onset_s"]
+    for a, b, s0, s1 in periods:
+        mine = (onset >= a) & (onset < b)
+        idx = np.flatnonzero(mine & cls.transient)
+        if idx.size:
+            p = jerk_probability(jerk_features(events[mine], cls.transient[mine], s0))
+            p = p[np.searchsorted(np.flatnonzero(mine), idx)]
+            jerk = p >= JERK_THRESHOLD
+            cls.label[idx[jerk]] = "hypnic_jerk"
+            cls.confidence[idx] = np.where(jerk, p, 1 - p)
+        if s0 is not None and s1 is not None:
+            awake = mine & (cls.label == "lm") & ((onset < s0) | (onset > s1))
+            cls.label[awake] = "other"

@@ -20,9 +20,8 @@ from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
 from detector.nonwear import find_nonwear
 from detector.sleep_onset import SleepPeriod, find_sleep_period
 
-#: Jerks are counted from 10 min before the estimated onset to 30 min after it: they happen at the
-#: wake→N1 transition, and an accelerometer onset is uncertain by several minutes (DOMAIN.md §4.2).
-JERK_WINDOW_S = (-600.0, 1800.0)
+#: "Jerks while falling asleep" are counted in the classifier's jerk window around the onset.
+JERK_WINDOW_S = classify.JERK_WINDOW_S
 #: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
 NIGHT_SPLIT_HOUR = 12
 SPLIT_MIN_RECORDING_S = 24 * 3600.0
@@ -44,19 +43,18 @@ class NightInput:
     reader_gaps: list[list[float]] = field(default_factory=list)
 
 
-def wake_movements(events: np.ndarray, cls: classify.Classified) -> np.ndarray:
-    """Onset and end of wake-like movements: restless movements without a change of posture.
+def wake_movements(events: np.ndarray, cls: classify.Classified, placement: str) -> np.ndarray:
+    """Onset and end of wake-like movements: restless movements that are not sleep phenomena.
 
-    Fidgeting (sustained movement that leaves the posture as it was) is what wake in bed looks
-    like. Transients (jerks, twitches) happen while falling asleep, turn-overs happen in sleep as
-    well as in wake (6.8/h in healthy sleep, DOMAIN.md §1.3), and periodic leg movements are a
-    sleep phenomenon: none of these marks wake.
+    Fidgeting (sustained movement) is what wake in bed looks like. Transients (jerks, twitches)
+    happen while falling asleep and periodic leg movements are a sleep phenomenon: neither marks
+    wake. Turn-overs happen in sleep too (6.8/h in healthy sleep, DOMAIN.md §1.3) but far more
+    often in restless wake; at the wrist the arm's own fidgeting is the clearer sign and
+    turn-overs are left out, at an ankle (which does not see the arm) they are needed.
     """
-    wake = (
-        (cls.series == 0)
-        & (events["spread_s"] >= classify.TRANSIENT_SPREAD_S)
-        & (cls.label != "large_movement")
-    )
+    wake = (cls.series == 0) & (events["spread_s"] >= classify.TRANSIENT_SPREAD_S)
+    if placement == "wrist":
+        wake &= cls.label != "large_movement"
     return np.stack([events["onset_s"][wake], events["offset_s"][wake]], axis=1)
 
 
@@ -141,18 +139,18 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     keep = ~_in(events["onset_s"], nonwear)
     events = events[keep]
     cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules)
-    rows = merge_events(events, cls)
 
     factor = int(round(ANGLE_EPOCH_S / step))
     grid5 = aggregate(grid, factor)
-    wake = wake_movements(events, cls)
+    wake = wake_movements(events, cls, inp.placement)
     excluded5 = _in(grid5["t_s"] + ANGLE_EPOCH_S / 2, nonwear)
     # A leg movement returns to its posture: its tilt is not a posture change for HDCZA.
     legs = np.isin(cls.label, ("plm", "lm"))
     returning5 = _overlaps(grid5["t_s"], ANGLE_EPOCH_S, events["onset_s"][legs], events["offset_s"][legs])
 
-    nights = []
-    for a, b in night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s):
+    windows = night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)
+    periods: list[SleepPeriod] = []
+    for a, b in windows:
         sel = (grid5["t_s"] >= a) & (grid5["t_s"] < b)
         if inp.sleep_onset_s is not None and a <= inp.sleep_onset_s < b:
             sp = _given_period(inp.sleep_onset_s, grid5, sel, wake, excluded5)
@@ -161,7 +159,14 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
                 wake, excluded5[sel], returning5[sel],
             )
-        nights.append(_night_summary(rows, sp, inp, (a, b), gaps, nonwear))
+        periods.append(sp)
+    classify.finalize_labels(
+        cls, events, [(a, b, sp.onset_s, sp.end_s) for (a, b), sp in zip(windows, periods)]
+    )
+    rows = merge_events(events, cls)
+    nights = [
+        _night_summary(rows, sp, inp, w, gaps, nonwear) for w, sp in zip(windows, periods)
+    ]
     for r in rows:
         r["minutes_from_onset"] = None
         night = _night_of(r["onset_s"], nights)
