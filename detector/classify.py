@@ -61,6 +61,10 @@ JERK_WEIGHTS = np.array(
 )
 JERK_THRESHOLD = 0.81
 
+#: A wake bout: at least this many other sustained movements within ±2 min (see :func:`restless`).
+RESTLESS_WINDOW_S = 120.0
+RESTLESS_MIN_OTHERS = 2
+
 PLACEMENT_LEG = {"left_ankle": plm.LEFT, "right_ankle": plm.RIGHT, "ankle": plm.UNKNOWN_LEG}
 
 
@@ -249,3 +253,21 @@ def finalize_labels(
         if s0 is not None and s1 is not None:
             awake = mine & (cls.label == "lm") & ((onset < s0) | (onset > s1))
             cls.label[awake] = "other"
+    cls.label[(cls.label == "lm") & restless(events, cls)] = "other"
+
+
+def restless(events: np.ndarray, cls: Classified) -> np.ndarray:
+    """Movements among others: at least 2 more sustained non-leg movements within ±2 min.
+
+    Awake in bed, people fidget and turn 20-60 times an hour; in sleep, turn-overs are sparse
+    (median 6.8/h, DOMAIN.md §1.3). A leg movement in such company is part of a wake bout, not a
+    sleep leg movement. Other leg movements do not count as company: leg movements come in
+    (thinned) periodic runs in sleep, and PLM series are judged by their own rules.
+    """
+    sustained = (cls.series == 0) & ~cls.transient & ~cls.in_train & (cls.label != "lm")
+    t = events["onset_s"][sustained]
+    on = events["onset_s"]
+    lo = np.searchsorted(t, on - RESTLESS_WINDOW_S, side="left")
+    hi = np.searchsorted(t, on + RESTLESS_WINDOW_S, side="right")
+    others = hi - lo - sustained.astype(np.int64)
+    return others >= RESTLESS_MIN_OTHERS

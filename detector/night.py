@@ -93,6 +93,18 @@ def _overlaps(t0: np.ndarray, step: float, on: np.ndarray, off: np.ndarray) -> n
     return np.cumsum(d)[:-1] > 0
 
 
+def merge_spans(spans: list[list[float]]) -> list[list[float]]:
+    """Sorted union of possibly overlapping [start, end] spans (a reader's damaged blocks and the
+    jumps in time they cause describe the same gap)."""
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([float(a), float(b)])
+    return out
+
+
 def _clip_spans(spans: list[list[float]], a: float, b: float) -> list[list[float]]:
     return [[max(s, a), min(e, b)] for s, e in spans if e > a and s < b]
 
@@ -133,7 +145,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], grid["noise_g"],
         inp.fs, band, inp.params.floor_low_g,
     )
-    gaps = sorted(inp.reader_gaps + inp.bursts.gaps)
+    gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
     events = inp.bursts.events
     # Bursts inside non-wear cannot be body movement (a knock on the nightstand).
     keep = ~_in(events["onset_s"], nonwear)
@@ -254,4 +266,5 @@ def _night_summary(
     for k in ("sleep_onset_s", "sleep_end_s", "sleep_period_s"):
         if isinstance(out.get(k), float) and math.isfinite(out[k]):
             out[k] = round(out[k], 2)
+    out["sleep_onset_window_s"] = [round(v, 2) for v in out["sleep_onset_window_s"]]
     return out

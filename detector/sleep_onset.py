@@ -41,6 +41,8 @@ SUSTAINED_MOVEMENT_S = 3.0
 #: recording whose quiet starts that early is not expected).
 SEARCH_BEFORE_S = 30 * 60.0
 SEARCH_AFTER_S = 3 * 3600.0
+#: Half the 95 % chi-square(1) quantile: the likelihood-ratio interval of the change point.
+LR_INTERVAL = 3.84 / 2
 
 
 @dataclass
@@ -151,21 +153,31 @@ def find_sleep_period(
         wake_spans[:, 0], wake_spans[:, 1],
         max(float(t_s[0]), start - SEARCH_BEFORE_S), min(end, start + SEARCH_AFTER_S),
     )
-    onset = start if refined is None else refined
-    half = HDCZA_ROLL_S / 2
-    window = [max(float(t_s[0]), min(onset, start) - half), max(onset, start) + half]
+    if refined is None:
+        half = HDCZA_ROLL_S / 2  # HDCZA's own resolution: half its rolling median
+        onset, window = start, [max(float(t_s[0]), start - half), start + half]
+    else:
+        onset, window = refined[0], [refined[1], refined[2]]
     return SleepPeriod(onset, end, window, hdcza_start_s=start, threshold_deg=thr)
 
 
-def refine_onset(wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, search_to: float) -> float | None:
+def refine_onset(
+    wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, search_to: float
+) -> tuple[float, float, float] | None:
     """Sleep onset: where wake-like movements change from a wake rate to a sleep rate.
 
-    Wake-like movements (fidgets, turn-overs; not brief jerks or twitches, not periodic leg
-    movements) are treated as a Poisson process whose rate drops at sleep onset (healthy sleep
-    has a median of 6.8 large movements per hour, DOMAIN.md §1.3; wake in bed is restless). The
-    onset is the maximum-likelihood change point of a two-rate model over the search range,
-    placed at the end of the last wake-like movement before the drop. Parameter-free apart from
-    the search range, so it adapts to restless and quiet sleepers alike.
+    Wake-like movements (see :func:`detector.night.wake_movements`) are treated as a Poisson
+    process whose rate drops at sleep onset (healthy sleep has a median of 6.8 large movements
+    per hour, DOMAIN.md §1.3; wake in bed is restless). The onset is the maximum-likelihood
+    change point of a two-rate model over the search range, placed at the end of the last
+    wake-like movement before the drop. Parameter-free apart from the search range, so it adapts
+    to restless and quiet sleepers alike.
+
+    Returns
+    -------
+    (onset, earliest, latest) or None
+        ``earliest``/``latest`` bound the change points whose likelihood is within the 95 %
+        likelihood-ratio interval of the best (log-likelihood within 1.92 of it).
     """
     a, b = float(search_from), float(search_to)
     if b <= a:
@@ -174,8 +186,9 @@ def refine_onset(wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, 
     ends = np.sort(np.clip(wake_off[keep], a, b))
     n = ends.size
     if n == 0:
-        return a
-    best_c, best_ll = a, n * np.log(n / (b - a))
+        return a, a, a
+    cands = [a]
+    lls = [n * np.log(n / (b - a))]
     for k in range(n):
         c = ends[k]
         n1, t1 = k + 1, c - a
@@ -185,7 +198,9 @@ def refine_onset(wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, 
         r1, r2 = n1 / t1, (n2 / t2 if n2 else 0.0)
         if r1 <= r2:
             continue
-        ll = n1 * np.log(r1) + (n2 * np.log(r2) if n2 else 0.0)
-        if ll > best_ll:
-            best_c, best_ll = float(c), ll
-    return best_c
+        cands.append(float(c))
+        lls.append(n1 * np.log(r1) + (n2 * np.log(r2) if n2 else 0.0))
+    ll = np.asarray(lls)
+    best = int(np.argmax(ll))
+    near = np.asarray(cands)[ll >= ll[best] - LR_INTERVAL]
+    return cands[best], float(near.min()), float(near.max())

@@ -56,6 +56,12 @@ def _lazy(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
+def _device_readers() -> list[tuple[str, Callable[..., bool], Callable[..., SampleStream]]]:
+    from recordings.devices import READERS
+
+    return list(READERS)
+
+
 # Tried in order; csv last (see the module docstring).
 FORMATS: list[InputFormat] = [
     InputFormat(
@@ -63,6 +69,7 @@ FORMATS: list[InputFormat] = [
         _lazy("recordings.recording", "sniff_recording"),
         _lazy("recordings.recording", "open_recording"),
     ),
+    *(InputFormat(name, sniff, opener) for name, sniff, opener in _device_readers()),
     InputFormat("csv", _lazy("recordings.csv_input", "sniff_csv"), _lazy("recordings.csv_input", "open_csv")),
 ]
 

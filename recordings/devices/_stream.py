@@ -1,0 +1,236 @@
+"""What every device reader shares: turning decoded batches into a :class:`SampleStream`.
+
+A device reader decodes its file into *batches*: times in seconds from an integer ``origin``
+(the device clock's epoch seconds, naive local time) and acceleration in g. This module turns
+them into the project's stream: ``t`` from the first sample, the absolute start in UTC, gaps
+moved into ``stream.gaps`` as the reader finds them, and every decoding failure as one
+:class:`~hypnic.errors.InputError` line, never a traceback.
+
+Times stay relative to an integer origin while decoding so float64 keeps sub-microsecond
+resolution (epoch seconds ~1.7e9 would leave ~2e-7 s).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hypnic.errors import InputError
+from recordings.samples import PLACEMENTS, SampleChunk, SampleStream, StreamInfo
+
+#: Default size of a chunk handed on (samples). 2^20 samples are ~20 MB as t + xyz.
+CHUNK_SAMPLES = 1 << 20
+
+#: Errors a decoder may raise on damaged bytes that the readers do not foresee one by one;
+#: they become one InputError line naming the file.
+DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    OverflowError,
+    struct.error,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+CLOCK_NAIVE = "device local time without a UTC offset in the file; treated as UTC"
+
+
+@dataclass
+class Batch:
+    """Decoded samples of one stretch of a device file.
+
+    Attributes
+    ----------
+    t : ndarray of float64
+        Seconds from the decoder's ``origin``, increasing.
+    xyz : ndarray, shape (n, 3)
+        Acceleration in g.
+    """
+
+    t: np.ndarray
+    xyz: np.ndarray
+
+
+@dataclass
+class DecodeState:
+    """What a decoder reports besides samples.
+
+    Attributes
+    ----------
+    origin : int
+        Epoch seconds (device clock, naive local time) that batch times count from.
+    gaps : list of [float, float]
+        Spans (seconds from ``origin``) the decoder knows are missing or damaged; appended
+        while decoding, moved into the stream as chunks are handed on.
+    counts : dict
+        Tallies for the metadata (damaged blocks, dropped records ...), complete at the end.
+    """
+
+    origin: int = 0
+    gaps: list[list[float]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to the tally ``name``."""
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+def iso_utc(epoch_s: float) -> str:
+    """Epoch seconds as ISO 8601 in UTC with an explicit ``+00:00`` (microseconds)."""
+    when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=float(epoch_s))
+    return when.isoformat(timespec="microseconds")
+
+
+def placement_from_text(*texts: str) -> str:
+    """Map free text a device file holds about where it was worn to one of ``PLACEMENTS``.
+
+    ``"left ankle"`` -> ``left_ankle``, ``"R ankle"`` -> ``right_ankle``, ``"ankle"`` ->
+    ``ankle``, anything with ``wrist`` -> ``wrist``; otherwise ``unknown``.
+    """
+    words = set(re.split(r"[^a-z]+", " ".join(t for t in texts if t).lower()))
+    if "ankle" in words:
+        if words & {"left", "l"}:
+            return "left_ankle"
+        if words & {"right", "r"}:
+            return "right_ankle"
+        return "ankle"
+    if "wrist" in words:
+        return "wrist"
+    return "unknown"
+
+
+def _first_batch(source: Path, batches: Iterator[Batch]) -> Batch:
+    for batch in batches:
+        if len(batch.t):
+            return batch
+    raise InputError(source, "no samples: the file holds no readable accelerometer data")
+
+
+def _decode_failure(source: Path, exc: BaseException) -> InputError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(source, f"cannot decode the file, it is damaged or cut short ({detail})")
+
+
+def device_stream(
+    source: Path,
+    batches: Iterator[Batch],
+    state: DecodeState,
+    *,
+    fs: float,
+    utc_offset_s: float,
+    placement: str,
+    meta: dict[str, Any],
+    start: str | None,
+) -> SampleStream:
+    """Build the stream of a device file from its decoder.
+
+    The first batch is decoded here, so a file with no samples, or damaged at its start,
+    fails at open time, and the start time is known before any sample is handed on.
+
+    Parameters
+    ----------
+    source : Path
+        The file (named in errors and in ``StreamInfo.source``).
+    batches : iterator of Batch
+        The decoder's output; may raise :data:`DECODE_ERRORS` or InputError.
+    state : DecodeState
+        The decoder's origin, gaps and tallies (filled while ``batches`` runs).
+    fs : float
+        Nominal sample rate.
+    utc_offset_s : float
+        Local device time minus UTC, from the file (0 when the file does not say).
+    placement : str
+        From the file's metadata, one of ``PLACEMENTS``.
+    meta : dict
+        Device, serial, firmware, range ... ; tallies are added to it while reading, so they
+        are complete once the stream is exhausted.
+    start : str or None
+        ``--start``: overrides the device clock's start (ISO 8601; naive means UTC).
+
+    Returns
+    -------
+    SampleStream
+        ``t`` in seconds from the first sample, strictly increasing; ``gaps`` filled as the
+        chunks are read (complete once the stream is exhausted).
+    """
+    try:
+        first = _first_batch(source, batches)
+    except DECODE_ERRORS as exc:
+        raise _decode_failure(source, exc) from None
+    t_first = float(first.t[0])
+    device_start_utc = iso_utc(state.origin + t_first - utc_offset_s)
+    meta = dict(meta)
+    meta["device_start_utc"] = device_start_utc
+    start_utc = device_start_utc
+    if start is not None:
+        from recordings.csv_input import parse_start
+
+        start_utc, utc_offset_s = parse_start(start)
+        meta["start_source"] = "--start (overrides the device clock)"
+    else:
+        meta["start_source"] = "device clock"
+    info = StreamInfo(
+        source=str(source),
+        fs=float(fs),
+        start_utc=start_utc,
+        placement=placement if placement in PLACEMENTS else "unknown",
+        utc_offset_s=float(utc_offset_s),
+        meta=meta,
+    )
+    gaps: list[list[float]] = []
+    stream = SampleStream(info, _chunks(source, first, batches, state, t_first, gaps, meta))
+    stream.gaps = gaps
+    return stream
+
+
+def _move_gaps(state: DecodeState, t_first: float, gaps: list[list[float]]) -> None:
+    for start, end in state.gaps:
+        if end > start:
+            gaps.append([max(0.0, start - t_first), end - t_first])
+    state.gaps.clear()
+
+
+def _chunks(
+    source: Path,
+    first: Batch,
+    batches: Iterator[Batch],
+    state: DecodeState,
+    t_first: float,
+    gaps: list[list[float]],
+    meta: dict[str, Any],
+) -> Iterator[SampleChunk]:
+    last = -np.inf
+    dropped = 0
+    batch: Batch | None = first
+    while batch is not None:
+        t = np.asarray(batch.t, dtype=np.float64) - t_first
+        xyz = batch.xyz
+        # A safety net under every reader: t strictly increasing across all chunks, whatever
+        # a damaged clock field claimed (readers already order their blocks).
+        before = np.maximum.accumulate(np.concatenate(([last], t[:-1])))
+        keep = t > before
+        if not keep.all():
+            dropped += int((~keep).sum())
+            t, xyz = t[keep], xyz[keep]
+        if len(t):
+            last = float(t[-1])
+            _move_gaps(state, t_first, gaps)
+            yield SampleChunk(t, xyz)
+        try:
+            batch = next(batches, None)
+        except DECODE_ERRORS as exc:
+            raise _decode_failure(source, exc) from None
+    _move_gaps(state, t_first, gaps)
+    if dropped:
+        state.count("samples_dropped_time_not_increasing", dropped)
+    meta.update(state.counts)
