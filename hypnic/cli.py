@@ -17,6 +17,8 @@ from hypnic.errors import InputError
 # Order is the order shown by --help.
 COMMANDS = (
     "detect",
+    "replay",
+    "export",
     "simulate",
     "repair",
     "bench",

@@ -191,6 +191,8 @@ def analyze_inputs(
     if len(inputs) != 1:
         raise InputError(None, "two-sensor nights are not supported yet: give one input")
     stream = open_input(inputs[0], start=start)
+    # The summary names its source absolutely, so `hypnic export DIR` finds the samples again.
+    stream.info.source = str(Path(inputs[0]).resolve())
     with _progress(None, Path(inputs[0]).name) as bar:
         def tick(t: float) -> None:
             bar.update(t - bar.n)

@@ -1,0 +1,694 @@
+"""``hypnic export``: a recording and its events as one EDF+ file, for EDF viewers and PSG tools.
+
+The file is written by edfio (the EDF library MNE's export uses; ECOSYSTEM.md §2.1): EDF+C
+with the three accelerometer axes in g (``Accel X/Y/Z``, int16 over the sensor's range) and one
+``EDF Annotations`` signal holding the events (onset, duration, ``label`` or ``label series``
+for PLM series) and the gaps (``gap``). Beside it, ``FILE.events.csv`` holds the same annotations
+as ``onset,duration,description`` rows (seconds from the file's start), which EDFbrowser's
+*Tools > Import annotations/events > ASCII/CSV* reads with separator ``,``, data from line 2,
+onset column 1, duration column 2, description column 3, onset coded as seconds relative to
+the start (EDFbrowser import dialog; ECOSYSTEM.md §2.3).
+
+Samples on the EDF grid. EDF has one sample every ``1/fs``; each sample goes to slot
+``round(t * fs)``. A hole between two samples that the analysis also calls a gap (an interval
+longer than :func:`detector.bursts.gap_threshold_s`, or one the reader lists in
+``stream.gaps``) is padded with the marker :data:`recordings.edf_writer.PAD_DIGITAL` on all three
+axes, as our recording folders are, and annotated ``gap``; EDF+D would say it better, but edfio
+reads +D as contiguous and viewers support it poorly (ECOSYSTEM.md §2.3). A shorter hole (an
+irregular clock, a rate a little below nominal) is filled by repeating the previous sample, and
+a sample landing on an already used slot is left out; both are counted in :class:`ExportResult`.
+A recording folder has neither: its samples are on the grid already. The last data record is
+completed with the marker (not annotated).
+
+Events. ``DIR`` (an output folder of ``detect``/``replay``) gives ``DIR/events.csv``, and its
+samples come from ``summary.json``'s ``source`` (the input as it was named to ``detect``: taken
+as is, else relative to ``DIR``'s parent folder); their count must match the summary's. A
+recording folder gives the analysis stored in it (``REC/analysis/events.csv``, where
+``hypnic record`` writes it, or ``REC/events.csv``) if there is one, else the events of a fresh
+analysis (the same as ``hypnic replay`` finds, run while the samples are read); its live log
+``REC/events.jsonl`` (provisional, unlabelled bursts and timed notes) only on request
+(``--events live``). Any other input (CSV, device file) gets a fresh analysis.
+
+Memory. edfio builds the whole file in memory: the int16 signals and edfio's record array take
+about 12 bytes per sample (0.4 GB for a 9-hour night at 1 kHz); the samples are read and
+converted chunk by chunk. Measured: 8 h at 100 Hz from an output folder, 130 MB peak for the
+whole process, 1.4 s.
+
+The EDF and the CSV are written to temporary files beside the targets and moved into place with
+:func:`os.replace`: a failed export leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import os
+import re
+import secrets
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from hypnic.errors import InputError
+from recordings.samples import SampleChunk
+
+if TYPE_CHECKING:
+    from recordings.edf_writer import RecordLayout
+
+#: Range assumed when the input does not say (a plain CSV): ±16 g is the largest range of the
+#: commodity MEMS accelerometers hypnic reads (0.49 mg per step); larger values are clipped.
+DEFAULT_RANGE_G = 16.0
+GAP_TEXT = "gap"
+#: Samples converted at once (bounds the temporaries of :meth:`SampleGrid.add`).
+_PIECE = 1 << 16
+#: ``--events`` values besides a path to an events.csv.
+EVENT_SOURCES = ("auto", "analysis", "live")
+SUMMARY_FILE = "summary.json"
+EVENTS_CSV = "events.csv"
+#: Where an analysis is kept inside a recording folder (``hypnic record`` writes ``analysis``).
+RECORDING_ANALYSIS_DIRS = ("analysis", ".")
+#: EDF+ TAL delimiters (NUL, 0x14, 0x15) and other control characters may not sit in a text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: EDFbrowser's CSV import splits on the separator and knows no quoting.
+_CSV_UNSAFE = re.compile(r"[,\"]")
+
+
+class Annotation(NamedTuple):
+    """One EDF+ annotation: onset and duration in seconds from the start, and its text."""
+
+    onset_s: float
+    duration_s: float | None
+    text: str
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_edf` wrote and how the samples were placed on the EDF grid.
+
+    Attributes
+    ----------
+    edf_path, events_csv_path : Path
+    events_source : str
+        Where the events came from (a file, or ``"analysis"``).
+    n_events : int
+        Event annotations (gap annotations not counted).
+    gaps : list of [float, float]
+        Padded spans, ``[start_s, end_s]``.
+    n_samples : int
+        Samples read from the input.
+    n_slots : int
+        Samples per axis in the EDF (real, held, padded, and the last record's completion).
+    held_slots, dropped_samples, clipped_samples : int
+        Slots filled by repeating the previous sample, samples left out because their slot was
+        taken, and samples clipped to the physical range.
+    """
+
+    edf_path: Path
+    events_csv_path: Path
+    events_source: str
+    n_events: int
+    gaps: list[list[float]]
+    n_samples: int
+    n_slots: int
+    held_slots: int = 0
+    dropped_samples: int = 0
+    clipped_samples: int = 0
+
+    def summary(self) -> str:
+        """One line: what went into the file."""
+        parts = [
+            f"{self.edf_path}: {self.n_samples} samples, {self.n_events} events "
+            f"(from {self.events_source}), {len(self.gaps)} gaps"
+        ]
+        for count, what in (
+            (self.held_slots, "slots held from the previous sample"),
+            (self.dropped_samples, "samples dropped on a taken slot"),
+            (self.clipped_samples, "samples clipped to the range"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+        return "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------ annotations
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def annotation_text(label: Any, series: Any = None) -> str:
+    """``label`` or ``label series`` (a PLM's series number), without control characters."""
+    text = str(label).strip() or "event"
+    if series is not None and str(series).strip() != "":
+        number = _finite(series)
+        text += f" {int(number) if number is not None and number.is_integer() else series}"
+    return _CONTROL.sub(" ", text)
+
+
+def annotations_from_events(events: Iterable[Mapping[str, Any]]) -> list[Annotation]:
+    """Annotations of event dicts (the analysis's, or the lines of ``events.jsonl``).
+
+    Entries without a finite ``onset_s`` (status lines of a live recording) are skipped; the
+    text is ``label`` (else ``text``, else ``event``) plus the PLM series; a duration that is
+    missing or not positive is none.
+    """
+    out = []
+    for event in events:
+        onset = _finite(event.get("onset_s"))
+        if onset is None:
+            continue
+        duration = _finite(event.get("duration_s"))
+        label = event.get("label") or event.get("text") or "event"
+        out.append(
+            Annotation(
+                onset,
+                duration if duration is not None and duration > 0 else None,
+                annotation_text(label, event.get("series")),
+            )
+        )
+    return out
+
+
+def read_events_csv(path: str | os.PathLike[str]) -> list[Annotation]:
+    """Annotations from an ``events.csv`` of ``detect``/``replay``/``record``.
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, lacks ``onset_s`` or ``label``, or a row has an
+        onset or duration that is not a number.
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except FileNotFoundError:
+        raise InputError(path, "no such events file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read the events ({exc})") from None
+    if not rows:
+        raise InputError(path, "empty events file (expected the header of events.csv)")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in ("onset_s", "label") if c not in header]
+    if missing:
+        raise InputError(path, f"not an events.csv: no {' or '.join(missing)} column")
+    col = {name: header.index(name) for name in header}
+    events = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise InputError(
+                path, f"line {number}: {len(row)} fields, the header has {len(header)}"
+            )
+        onset = _finite(row[col["onset_s"]])
+        if onset is None:
+            raise InputError(
+                path, f"line {number}: onset_s {row[col['onset_s']]!r} is not a number"
+            )
+        event: dict[str, Any] = {"onset_s": onset, "label": row[col["label"]]}
+        if "duration_s" in col and row[col["duration_s"]].strip():
+            duration = _finite(row[col["duration_s"]])
+            if duration is None:
+                raise InputError(
+                    path, f"line {number}: duration_s {row[col['duration_s']]!r} is not a number"
+                )
+            event["duration_s"] = duration
+        if "series" in col:
+            event["series"] = row[col["series"]]
+        events.append(event)
+    return annotations_from_events(events)
+
+
+def write_annotations_csv(path: Path, annotations: Sequence[Annotation]) -> None:
+    """EDFbrowser's ASCII/CSV annotation format: ``onset,duration,description``, seconds."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("onset,duration,description\n")
+        for a in annotations:
+            duration = "" if a.duration_s is None else _seconds(a.duration_s)
+            text = _CSV_UNSAFE.sub(" ", a.text)
+            fh.write(f"{_seconds(a.onset_s)},{duration},{text}\n")
+
+
+def _seconds(value: float) -> str:
+    # Microseconds, as in EDF+ TALs written by edfio; no exponent, no trailing zeros.
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+# ---------------------------------------------------------------------------- samples grid
+
+
+@dataclass
+class SampleGrid:
+    """Places samples on the EDF's regular grid, chunk by chunk, as int16 digital values.
+
+    Parameters
+    ----------
+    fs : float
+        The grid's rate (the layout's, see :func:`recordings.edf_writer.record_layout`).
+    physical_min, physical_max : float
+        Physical range in g.
+    gap_s : float
+        A hole between samples longer than this is a gap (padded); shorter ones are held.
+    reader_gaps : callable
+        Returns the reader's gaps so far (``stream.gaps``); a hole overlapping one is a gap.
+    """
+
+    fs: float
+    physical_min: float
+    physical_max: float
+    gap_s: float
+    reader_gaps: Callable[[], list[list[float]]] = list
+    n_samples: int = 0
+    held_slots: int = 0
+    dropped_samples: int = 0
+    clipped_samples: int = 0
+    gaps: list[list[float]] = field(default_factory=list)
+    _blocks: list[np.ndarray] = field(default_factory=list)
+    _last_slot: int = -1
+    _last_t: float = -math.inf
+    _last_row: np.ndarray | None = None
+
+    @property
+    def n_slots(self) -> int:
+        """Slots filled so far."""
+        return self._last_slot + 1
+
+    def add(self, chunk: SampleChunk) -> None:
+        """Place one chunk's samples (times strictly increasing, also across chunks)."""
+        self.n_samples += len(chunk)
+        # Readers hand on up to a million samples at once; the float64 temporaries of the
+        # conversion would take ~100 MB for such a chunk, so it is placed piece by piece.
+        for i in range(0, len(chunk), _PIECE):
+            self._place(chunk.t[i : i + _PIECE], chunk.xyz[i : i + _PIECE])
+
+    def _place(self, t: np.ndarray, xyz: np.ndarray) -> None:
+        from recordings.edf_writer import PAD_DIGITAL, to_digital
+
+        n = t.shape[0]
+        slots = np.rint(t * self.fs).astype(np.int64)
+        previous = np.concatenate([[self._last_slot], slots[:-1]])
+        keep = (slots > previous) & (slots >= 0)
+        if not keep.all():
+            self.dropped_samples += int(n - np.count_nonzero(keep))
+            slots, t, xyz = slots[keep], t[keep], xyz[keep]
+            if not slots.shape[0]:
+                return
+        digital, clipped = to_digital(xyz, self.physical_min, self.physical_max)
+        self.clipped_samples += clipped
+        first = self._last_slot + 1
+        holes = np.diff(slots, prepend=self._last_slot) - 1
+        # Each slot takes the latest sample at or before it (index 0: the previous chunk's last
+        # sample, or padding before the first one); gaps are then overwritten with the marker.
+        rows = np.concatenate(
+            [
+                self._last_row[None]
+                if self._last_row is not None
+                else np.full((1, 3), PAD_DIGITAL, dtype=np.int16),
+                digital,
+            ]
+        )
+        source = np.zeros(int(slots[-1]) - first + 1, dtype=np.int64)
+        source[slots - first] = np.arange(1, slots.shape[0] + 1)
+        block = rows[np.maximum.accumulate(source)]
+        dt = np.diff(t, prepend=self._last_t)
+        for i in np.flatnonzero(holes > 0).tolist():
+            a, b = int(slots[i] - holes[i]), int(slots[i])
+            if dt[i] > self.gap_s or self._in_reader_gap(a / self.fs, b / self.fs):
+                block[a - first : b - first] = PAD_DIGITAL
+                self.gaps.append([a / self.fs, b / self.fs])
+            else:
+                self.held_slots += b - a
+        self._blocks.append(block)
+        self._last_slot = int(slots[-1])
+        self._last_t = float(t[-1])
+        self._last_row = digital[-1].copy()
+
+    def _in_reader_gap(self, start: float, end: float) -> bool:
+        return any(g0 < end and start < g1 for g0, g1 in self.reader_gaps())
+
+    def axes(self, samples_per_record: int) -> list[np.ndarray]:
+        """The three axes (contiguous int16), completed to whole records with the marker."""
+        from recordings.edf_writer import PAD_DIGITAL
+
+        tail = -self.n_slots % samples_per_record
+        if tail or not self._blocks:
+            self._blocks.append(
+                np.full((tail or samples_per_record, 3), PAD_DIGITAL, dtype=np.int16)
+            )
+        axes = [np.concatenate([b[:, k] for b in self._blocks]) for k in range(3)]
+        self._blocks = []
+        return axes
+
+
+# ------------------------------------------------------------------------------ the EDF file
+
+
+#: How far the EDF's rate may be from the input's (median-interval) rate. A CSV's rate is
+#: 1 / its median interval, never exactly the nominal one; 1 % keeps a 12.48 Hz clock on a
+#: 12.5 Hz grid, where the one extra slot in 500 is held from the sample before.
+RATE_TOLERANCE = 0.01
+
+
+def grid_layout(fs: float) -> RecordLayout:
+    """The EDF record layout for an input rate: the nominal rate closest to ``fs``.
+
+    First the simplest ratio equal to ``fs`` up to float noise (25.0000000000005 -> 25,
+    104.1666... -> 625/6), then ``fs`` rounded to 3, 2, 1 and 0 decimals, each within
+    :data:`RATE_TOLERANCE`; the first one an EDF data record holds
+    (:func:`recordings.edf_writer.record_layout`) wins.
+
+    Raises
+    ------
+    ValueError
+        When no such rate exists.
+    """
+    from fractions import Fraction
+
+    from recordings.edf_writer import record_layout
+
+    candidates = [float(Fraction(fs).limit_denominator(1000))]
+    candidates += [round(fs, digits) for digits in (3, 2, 1, 0)]
+    for rate in candidates:
+        close = abs(rate - fs) <= (1e-9 if rate == candidates[0] else RATE_TOLERANCE) * fs
+        if rate > 0 and close:
+            with contextlib.suppress(ValueError):
+                return record_layout(rate)
+    raise ValueError(f"no EDF data record holds a whole number of samples at a rate near {fs:g} Hz")
+
+
+def _start(start_utc: str | None) -> datetime | None:
+    if not start_utc:
+        return None
+    try:
+        moment = datetime.fromisoformat(start_utc.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _equipment(meta: Mapping[str, Any]) -> str:
+    name = meta.get("sensor") or meta.get("device")
+    return "X" if not name or str(name).lower() == "unknown" else str(name)
+
+
+def build_edf(
+    axes: Sequence[np.ndarray],
+    layout: RecordLayout,
+    physical: tuple[float, float],
+    annotations: Sequence[Annotation],
+    *,
+    start_utc: str | None,
+    equipment: str = "X",
+) -> Any:
+    """The :class:`edfio.Edf` of three int16 axes and the annotations.
+
+    The header's start date and time are the UTC start (EDF has no time zone; hypnic's own
+    recordings do the same), with microseconds in the first record's time-keeping TAL. Without
+    a start, the EDF+ start date is unknown (``Startdate X``, header date 01.01.85).
+    """
+    from edfio import Edf, EdfAnnotation, EdfSignal, Patient, Recording
+
+    from recordings.edf_writer import ACCEL_LABELS, DIGITAL_MAX, DIGITAL_MIN, _ascii_subfield
+
+    signals = [
+        EdfSignal.from_digital(
+            axis,
+            layout.fs,
+            label=label,
+            transducer_type="accelerometer",
+            physical_dimension="g",
+            physical_range=physical,
+            digital_range=(DIGITAL_MIN, DIGITAL_MAX),
+        )
+        for label, axis in zip(ACCEL_LABELS, axes, strict=True)
+    ]
+    start = _start(start_utc)
+    return Edf(
+        signals,
+        patient=Patient(),
+        recording=Recording(
+            startdate=start.date() if start else None, equipment_code=_ascii_subfield(equipment)
+        ),
+        starttime=start.time() if start else None,
+        data_record_duration=float(layout.duration),
+        annotations=[EdfAnnotation(a.onset_s, a.duration_s, a.text) for a in annotations],
+    )
+
+
+@contextlib.contextmanager
+def _replaced(targets: Sequence[Path]) -> Iterator[list[Path]]:
+    """Temporary files beside ``targets``; moved onto them on a clean exit, else removed."""
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+            # os.open with 0o666 keeps the user's umask (mkstemp would make the file private).
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+            temps.append(temp)
+        yield temps
+        for temp in temps:
+            with open(temp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        for temp, target in zip(temps, targets, strict=True):
+            os.replace(temp, target)
+    finally:
+        for temp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def events_csv_path(edf_path: str | os.PathLike[str]) -> Path:
+    """``FILE.events.csv`` beside ``FILE.edf`` (any other name gets ``.events.csv`` added)."""
+    path = Path(edf_path)
+    stem = path.name[:-4] if path.name.lower().endswith(".edf") else path.name
+    return path.with_name(stem + ".events.csv")
+
+
+# ------------------------------------------------------------------------- inputs and events
+
+
+@dataclass
+class _Plan:
+    samples: Path
+    events: str | Path  # "analysis" or a file
+    summary: dict[str, Any] | None = None  # of an output folder: for checks and the start
+
+
+def _load_summary(folder: Path) -> dict[str, Any]:
+    file = folder / SUMMARY_FILE
+    try:
+        summary = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(file, f"cannot read the summary ({exc})") from None
+    if not isinstance(summary, dict):
+        raise InputError(file, "not a summary.json of hypnic detect/replay")
+    return summary
+
+
+def _summary_source(folder: Path, summary: dict[str, Any]) -> Path:
+    source = summary.get("source")
+    if not isinstance(source, str) or not source:
+        raise InputError(folder / SUMMARY_FILE, "has no 'source': give the recording instead")
+    path = Path(source)
+    candidates = [path] if path.is_absolute() else [path, folder.resolve().parent / path]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise InputError(
+        folder / SUMMARY_FILE,
+        f"its samples ({source}) are not there any more: give the recording, "
+        f"with --events {folder / EVENTS_CSV}",
+    )
+
+
+def _plan(path: Path, events: str) -> _Plan:
+    from recordings.recording import EVENTS_FILE, sniff_recording
+
+    if not path.exists():
+        raise InputError(path, "no such file or folder")
+    chosen: str | Path | None = None if events == "auto" else events
+    if chosen not in (None, "analysis", "live"):
+        chosen = Path(chosen)  # an events.csv
+    is_recording = sniff_recording(b"", path)
+    if chosen == "live":
+        if not is_recording:
+            raise InputError("--events", "'live' needs a recording folder (its events.jsonl)")
+        chosen = path / EVENTS_FILE
+    if path.is_dir() and not is_recording:
+        if not (path / SUMMARY_FILE).is_file():
+            sensors = sorted(p.name for p in path.iterdir() if sniff_recording(b"", p))
+            hint = f" (a night of several sensors: export {', '.join(sensors)} one by one)"
+            raise InputError(
+                path,
+                "neither a recording folder nor an output folder of detect/replay"
+                + (hint if sensors else ""),
+            )
+        summary = _load_summary(path)
+        samples = _summary_source(path, summary)
+        return _Plan(samples, chosen if chosen is not None else path / EVENTS_CSV, summary)
+    if chosen is None and is_recording:
+        for sub in RECORDING_ANALYSIS_DIRS:
+            if (path / sub / EVENTS_CSV).is_file():
+                chosen = path / sub / EVENTS_CSV
+                break
+    return _Plan(path, chosen if chosen is not None else "analysis")
+
+
+def _annotations_from_file(file: Path) -> list[Annotation]:
+    from recordings.recording import EVENTS_FILE, read_events
+
+    if file.name == EVENTS_FILE:
+        return annotations_from_events(read_events(file.parent))
+    return read_events_csv(file)
+
+
+def _check_target(edf: Path, protected: Iterable[Path]) -> None:
+    """Refuse an --edf whose files would replace the input or land inside a recording."""
+    if edf.is_dir():
+        raise InputError(edf, "--edf is a folder; give a file name such as night.edf")
+    for target in (edf, events_csv_path(edf)):
+        resolved = target.resolve()
+        for item in protected:
+            item = item.resolve()
+            if resolved == item or (item.is_dir() and item in resolved.parents):
+                raise InputError(
+                    target, f"would overwrite or write into the input {item}: choose another --edf"
+                )
+
+
+def export_edf(
+    path: str | os.PathLike[str],
+    edf_path: str | os.PathLike[str],
+    *,
+    events: str = "auto",
+    start: str | None = None,
+    placement: str | None = None,
+    rules: str = "wasm",
+    sleep_onset: float | None = None,
+    on_chunk: Callable[[float], None] | None = None,
+) -> ExportResult:
+    """Write ``edf_path`` (EDF+ with the events as annotations) and ``FILE.events.csv``.
+
+    Parameters
+    ----------
+    path : path-like
+        A recording folder, an output folder of detect/replay, or any input ``detect`` takes.
+    edf_path : path-like
+        The EDF file to write; its folder is created if missing.
+    events : str
+        ``"auto"`` (see the module docstring), ``"analysis"`` (analyse the samples now),
+        ``"live"`` (a recording's events.jsonl) or the path of an events.csv.
+    start : str, optional
+        ISO 8601 time of the first sample, for inputs without one (``--start``).
+    placement, rules, sleep_onset
+        Options of the analysis, when the events come from one.
+    on_chunk : callable, optional
+        Called with the time (s) reached after each chunk (progress).
+
+    Raises
+    ------
+    InputError
+        Bad input, events or target; nothing is written then.
+    """
+    from detector.bursts import BurstParams, gap_threshold_s
+    from recordings.edf_writer import physical_range_text
+    from recordings.open_input import open_input
+    from recordings.replay import tapped
+
+    source = Path(path)
+    edf = Path(edf_path)
+    plan = _plan(source, events)
+    _check_target(edf, [plan.samples] + ([] if plan.events == "analysis" else [Path(plan.events)]))
+    annotations = None if plan.events == "analysis" else _annotations_from_file(Path(plan.events))
+    stream = open_input(plan.samples, start=start)
+    info = stream.info
+    start_utc = info.start_utc or (plan.summary or {}).get("start_utc")
+    try:
+        layout = grid_layout(info.fs)
+    except ValueError as exc:
+        raise InputError(plan.samples, str(exc)) from None
+    range_g = _finite(info.meta.get("range_g"))
+    low, high = physical_range_text(range_g if range_g and range_g > 0 else DEFAULT_RANGE_G)
+    physical = (float(low), float(high))
+    grid = SampleGrid(
+        layout.fs, physical[0], physical[1], gap_threshold_s(info.fs, BurstParams()),
+        lambda: stream.gaps,
+    )
+
+    def progress(chunk: SampleChunk) -> None:
+        if on_chunk is not None and len(chunk):
+            on_chunk(float(chunk.t[-1]))
+
+    fed = tapped(stream, grid.add, progress)
+    if annotations is None:
+        from hypnic.pipeline import analyze_stream
+
+        analysis = analyze_stream(fed, sleep_onset=sleep_onset, placement=placement, rules=rules)
+        annotations = annotations_from_events(analysis.events)
+        events_source = "analysis"
+    else:
+        for _ in fed:
+            pass
+        events_source = str(plan.events)
+    if grid.n_samples == 0:
+        raise InputError(plan.samples, "no samples")
+    expected = (plan.summary or {}).get("n_samples")
+    if isinstance(expected, int) and expected != grid.n_samples:
+        raise InputError(
+            source / SUMMARY_FILE,
+            f"says {expected} samples but {plan.samples} has {grid.n_samples}: "
+            "not the samples this analysis was made from",
+        )
+    n_events = len(annotations)
+    every = sorted(
+        [*annotations, *(Annotation(a, b - a, GAP_TEXT) for a, b in grid.gaps)],
+        key=lambda a: (a.onset_s, a.text),
+    )
+    n_slots = grid.n_slots
+    axes = grid.axes(layout.samples_per_record)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # edfio's notes on EDF+C for sub-second starts
+        document = build_edf(
+            axes, layout, physical, every, start_utc=start_utc,
+            equipment=_equipment(info.meta),
+        )
+    del axes
+    csv_path = events_csv_path(edf)
+    try:
+        edf.parent.mkdir(parents=True, exist_ok=True)
+        with _replaced([edf, csv_path]) as (edf_tmp, csv_tmp):
+            with open(edf_tmp, "wb") as fh:
+                document.write(fh)
+            write_annotations_csv(csv_tmp, every)
+    except OSError as exc:
+        raise InputError(edf, f"cannot write ({exc.strerror or exc})") from None
+    return ExportResult(
+        edf_path=edf,
+        events_csv_path=csv_path,
+        events_source=events_source,
+        n_events=n_events,
+        gaps=grid.gaps,
+        n_samples=grid.n_samples,
+        n_slots=n_slots,
+        held_slots=grid.held_slots,
+        dropped_samples=grid.dropped_samples,
+        clipped_samples=grid.clipped_samples,
+    )
