@@ -47,6 +47,12 @@ EPOCH_DTYPE = np.dtype(
 )
 
 
+_NO_EVENTS = np.empty(0, dtype=EVENT_DTYPE)
+_NO_EPOCHS = np.empty(0, dtype=EPOCH_DTYPE)
+_NO_EVENTS.flags.writeable = False
+_NO_EPOCHS.flags.writeable = False
+
+
 @dataclass(frozen=True)
 class BurstParams:
     """Parameters of the burst detector, in physical units.
@@ -280,9 +286,13 @@ class StreamingDetector:
         ev = np.empty((cap_ev, k.N_EVENT_COLS), dtype=np.float64)
         ep = np.empty((cap_ep, k.N_EPOCH_COLS), dtype=np.float64)
         ne, nep = k._burst_kernel(t, xyz, self._p, self.state, self.ring, ev, ep)
-        return BurstResult(
-            _events_from_rows(ev[:ne], self._delay_s), _epochs_from_rows(ep[:nep], self.params.epoch_s), gaps
-        )
+        return self._result(ev, ne, ep, nep, gaps)
+
+    def _result(self, ev: np.ndarray, ne: int, ep: np.ndarray, nep: int, gaps: list) -> BurstResult:
+        # Most small chunks close no burst: skip building empty structured arrays (live path).
+        events = _events_from_rows(ev[:ne], self._delay_s) if ne else _NO_EVENTS
+        epochs = _epochs_from_rows(ep[:nep], self.params.epoch_s) if nep else _NO_EPOCHS
+        return BurstResult(events, epochs, gaps)
 
     def finish(self) -> BurstResult:
         """End of the recording: close the open burst and the last epoch."""
@@ -292,9 +302,7 @@ class StreamingDetector:
         ev = np.empty((1, k.N_EVENT_COLS), dtype=np.float64)
         ep = np.empty((1, k.N_EPOCH_COLS), dtype=np.float64)
         ne, nep = k._flush_kernel(self._p, self.state, ev, ep)
-        return BurstResult(
-            _events_from_rows(ev[:ne], self._delay_s), _epochs_from_rows(ep[:nep], self.params.epoch_s), []
-        )
+        return self._result(ev, ne, ep, nep, [])
 
 
 def detect_bursts(
