@@ -153,13 +153,9 @@ def _read_head(path: Path) -> bytes:
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a folder, not a CSV file")
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(HEAD_BYTES)
-    except PermissionError:
-        raise InputError(path, "cannot read the file: permission denied") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    from recordings.open_input import read_head
+
+    return read_head(path, HEAD_BYTES)
 
 
 def _inspect(path: Path) -> _Layout:

@@ -74,10 +74,11 @@ FORMATS: list[InputFormat] = [
 ]
 
 
-def _head(path: Path) -> bytes:
+def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
+    """The first ``n`` bytes of a file, with unreadable files as one-line InputErrors."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(HEAD_BYTES)
+            return fh.read(n)
     except PermissionError:
         raise InputError(path, "cannot read the file: permission denied") from None
     except OSError as exc:
@@ -98,7 +99,7 @@ def detect_format(path: str | os.PathLike[str]) -> InputFormat:
     if path.is_dir():
         head = b""
     else:
-        head = _head(path)
+        head = read_head(path)
         if not head:
             raise InputError(path, "empty file")
     for fmt in FORMATS:

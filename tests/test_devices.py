@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.shared import DEVICES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,20 +30,7 @@ from recordings.devices.axivity import _epoch_seconds, open_cwa
 from recordings.devices.geneactiv import open_bin
 
 
-def _data_dir() -> Path:
-    candidates = [
-        Path(__file__).resolve().parents[1].parent / "shared" / "data" / "devices",
-        Path("/work/shared/data/devices"),
-    ]
-    if os.environ.get("HYPNIC_DEVICE_DATA"):
-        candidates.insert(0, Path(os.environ["HYPNIC_DEVICE_DATA"]))
-    for candidate in candidates:
-        if (candidate / "ax3_sample.cwa").is_file():
-            return candidate
-    raise FileNotFoundError(f"device test files not found in any of {candidates}")
-
-
-DATA = _data_dir()
+DATA = DEVICES
 OPENERS = {name: opener for name, _, opener in READERS}
 # file, reader name, expected values
 FILES = [
