@@ -35,24 +35,28 @@ class SnippetCollector:
         """Add a chunk of samples and the times asked for since the previous chunk."""
         t = np.asarray(t, dtype=np.float64)
         xyz = np.asarray(xyz, dtype=np.float32)
+        # Times are sorted: windows are found by binary search, never by masks over a chunk.
         for req in np.asarray(requests, dtype=np.float64):
-            sel = self._tail_t >= req - self.before_s
-            self._pending.append((float(req), [self._tail_t[sel]], [self._tail_xyz[sel]]))
+            i = np.searchsorted(self._tail_t, req - self.before_s, side="left")
+            self._pending.append((float(req), [self._tail_t[i:]], [self._tail_xyz[i:]]))
         still = []
         for req, ts, xs in self._pending:
-            sel = (t >= req - self.before_s) & (t <= req + self.after_s)
-            ts.append(t[sel])
-            xs.append(xyz[sel])
+            i = np.searchsorted(t, req - self.before_s, side="left")
+            j = np.searchsorted(t, req + self.after_s, side="right")
+            ts.append(t[i:j])
+            xs.append(xyz[i:j])
             if t.size and t[-1] >= req + self.after_s:
                 self._close(req, ts, xs)
             else:
                 still.append((req, ts, xs))
         self._pending = still
         if t.size:
-            all_t = np.concatenate([self._tail_t, t])
-            all_x = np.concatenate([self._tail_xyz, xyz])
-            keep = all_t >= all_t[-1] - self.keep_s
-            self._tail_t, self._tail_xyz = all_t[keep], all_x[keep]
+            # only the last keep_s of this chunk can reach back into the tail
+            k = np.searchsorted(t, t[-1] - self.keep_s, side="left")
+            all_t = np.concatenate([self._tail_t, t[k:]])
+            all_x = np.concatenate([self._tail_xyz, xyz[k:]])
+            i = np.searchsorted(all_t, all_t[-1] - self.keep_s, side="left")
+            self._tail_t, self._tail_xyz = all_t[i:], all_x[i:]
 
     def finish(self) -> None:
         """Close the windows still waiting for samples (the recording ended)."""

@@ -21,6 +21,7 @@ COMMANDS = (
     "export",
     "simulate",
     "repair",
+    "batch",
     "bench",
 )
 

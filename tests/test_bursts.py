@@ -122,3 +122,16 @@ def test_streaming_equals_batch_for_any_chunking(seed, fs, gaps, data):
     assert chunked.gaps == batch.gaps
     assert np.array_equal(det.state, batch_det.state, equal_nan=True)
     assert np.array_equal(det.ring, batch_det.ring)
+
+
+@pytest.mark.parametrize("fs", RATES + [1600.0])
+@pytest.mark.parametrize("fc_frac", [0.01, 0.1, 0.35])
+@pytest.mark.parametrize("highpass", [True, False])
+def test_butter2_matches_scipy(fs, fc_frac, highpass):
+    from scipy.signal import butter
+
+    from detector.bursts import butter2
+
+    fc = fc_frac * fs
+    sos = butter(2, fc, btype="highpass" if highpass else "lowpass", fs=fs, output="sos")[0]
+    np.testing.assert_allclose(butter2(fc, fs, highpass), sos[[0, 1, 2, 4, 5]], rtol=1e-10, atol=1e-14)
