@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/hypnic detect recordings/demo/demo_night.csv.gz --placement ankle \
 		--start 2026-11-24T22:45:00+01:00 --out $(DEMO_OUT)
+	@echo "report: $(CURDIR)/$(DEMO_OUT)/report.html"
 
 test: $(STAMP)
 	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest -q -m "not slow"

@@ -25,6 +25,8 @@ JERK_WINDOW_S = classify.JERK_WINDOW_S
 #: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
 NIGHT_SPLIT_HOUR = 12
 SPLIT_MIN_RECORDING_S = 24 * 3600.0
+#: A night whose sleep starts within 5 min of its window's start was cut by the recording start.
+COMPLETE_MARGIN_S = 300.0
 
 
 @dataclass
@@ -222,7 +224,8 @@ def _night_summary(
     counts = {lab: sum(1 for r in mine if r["label"] == lab) for lab in classify.LABELS}
     out: dict[str, Any] = {
         "window_s": [a, b],
-        "complete": (b - a) >= 0.99 * 86400.0 or len(night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)) == 1,
+        # Complete: the sleep period lies inside the recording, not cut by its start.
+        "complete": sp.onset_s is not None and sp.onset_s - a > COMPLETE_MARGIN_S,
         "sleep_onset_s": sp.onset_s,
         "sleep_onset_window_s": sp.window_s,
         "sleep_onset_source": "given" if inp.sleep_onset_s is not None and sp.onset_s == inp.sleep_onset_s else "detected",

@@ -19,6 +19,8 @@ COMMANDS = (
     "detect",
     "replay",
     "export",
+    "report",
+    "trends",
     "simulate",
     "repair",
     "batch",

@@ -122,6 +122,7 @@ def analyze_stream(
             "version": __version__,
             "source": source,
             "start_utc": info.start_utc,
+            "utc_offset_s": info.utc_offset_s,
             "fs_hz": info.fs,
             "n_samples": n,
             "duration_s": round(duration, 3),
@@ -160,7 +161,7 @@ def night_traces(bursts: Any, params: Any, snippets: Any, jerk_onsets: np.ndarra
 
 
 def write_outputs(analysis: Analysis, out: str | Path, report: bool = True) -> Path:
-    """Write events.csv and summary.json (and the report) into ``out``, all or nothing."""
+    """Write events.csv, summary.json, traces.npz and report.html into ``out``, all or nothing."""
     from recordings.outputs import staged_output, write_events_csv, write_json
 
     extra = ("peak_jerk_gps", "rise_time_s", "orientation_change_deg", "n_bursts")
@@ -169,6 +170,10 @@ def write_outputs(analysis: Analysis, out: str | Path, report: bool = True) -> P
         write_json(stage / "summary.json", analysis.summary)
         if analysis.traces is not None:
             np.savez_compressed(stage / "traces.npz", **analysis.traces)
+        if report:
+            from hypnic.report import write_night_report
+
+            write_night_report(stage, analysis)
     analysis.out_dir = Path(out)
     return Path(out)
 

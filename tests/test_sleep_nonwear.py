@@ -1,0 +1,103 @@
+"""Sleep period, onset change point, non-wear and noon-to-noon nights at their rule edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detector.epochs import ANGLE_EPOCH_S
+from detector.night import merge_spans, night_windows
+from detector.nonwear import find_nonwear
+from detector.sleep_onset import quiet_blocks, refine_onset
+
+
+def minutes(m: float) -> int:
+    return int(round(m * 60 / ANGLE_EPOCH_S))
+
+
+@pytest.mark.parametrize("block_min, kept", [(29.9, False), (30.1, True)])
+def test_hdcza_keeps_quiet_blocks_longer_than_30_min(block_min, kept):
+    nomove = np.zeros(minutes(120), bool)
+    nomove[minutes(10) : minutes(10) + minutes(block_min)] = True
+    assert bool(quiet_blocks(nomove, ANGLE_EPOCH_S)) is kept
+
+
+@pytest.mark.parametrize("break_min, joined", [(59.9, True), (60.1, False)])
+def test_hdcza_joins_blocks_across_breaks_shorter_than_60_min(break_min, joined):
+    nomove = np.zeros(minutes(300), bool)
+    nomove[: minutes(40)] = True
+    nomove[minutes(40) + minutes(break_min) : minutes(40) + minutes(break_min) + minutes(40)] = True
+    assert (len(quiet_blocks(nomove, ANGLE_EPOCH_S)) == 1) is joined
+
+
+def test_onset_is_where_restless_movements_thin_out():
+    rng = np.random.default_rng(1)
+    wake = np.sort(rng.uniform(0, 1800, 40))  # 80/h for the first 30 min
+    sleep = np.sort(rng.uniform(1900, 6 * 3600, 30))  # 5/h after
+    on = np.concatenate([wake, sleep])
+    onset, lo, hi = refine_onset(on, on + 3.0, 0.0, 6 * 3600.0)
+    assert onset == pytest.approx(wake[-1] + 3.0)
+    assert lo <= onset <= hi
+
+
+def test_no_restless_movements_means_onset_at_the_search_start():
+    assert refine_onset(np.empty(0), np.empty(0), 100.0, 5000.0) == (100.0, 100.0, 100.0)
+
+
+def _nonwear_grid(breath_mg: float, minutes_long: int = 30, noise_ug: float = 200.0, fs: float = 50.0):
+    """One-second means of a still sensor: white noise (ND/√2 per mean) plus breathing."""
+    rng = np.random.default_rng(0)
+    n = minutes_long * 60
+    t = np.arange(n, dtype=float)
+    mean_noise = noise_ug * 1e-6 / np.sqrt(2)
+    xyz = rng.normal(0, mean_noise, (n, 3)) + [0, 0, 1]
+    xyz[:, 0] += breath_mg * 1e-3 * np.sin(2 * np.pi * 0.25 * t)
+    # the detector's band-passed noise RMS for that density: sqrt(3 * ND^2 * bandwidth)
+    band = (1.0, 20.0)
+    noise_rms = np.sqrt(3 * (noise_ug * 1e-6) ** 2 * (band[1] - band[0]))
+    rms = np.full(n, noise_rms)
+    return t, xyz, rms, np.full(n, noise_rms), fs, band
+
+
+def test_a_sensor_on_the_nightstand_is_nonwear():
+    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=0.0)
+    spans = find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006)
+    assert spans and spans[0][1] - spans[0][0] >= 20 * 60
+
+
+@pytest.mark.parametrize("breath_mg", [0.5, 2.0])
+def test_a_breathing_body_is_worn(breath_mg):
+    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=breath_mg)
+    assert find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006) == []
+
+
+def test_recordings_over_a_day_split_noon_to_noon_local_time():
+    # starts 20:00 local (UTC+1) on a Monday, lasts 50 h
+    wins = night_windows(50 * 3600.0, "2026-11-23T19:00:00+00:00", 3600.0)
+    assert wins[0] == (0.0, 16 * 3600.0)  # until Tuesday noon
+    assert wins[1] == (16 * 3600.0, 40 * 3600.0)
+    assert wins[-1][1] == 50 * 3600.0
+    assert night_windows(8 * 3600.0, "2026-11-23T19:00:00+00:00", 0.0) == [(0.0, 8 * 3600.0)]
+
+
+def test_overlapping_gaps_merge():
+    assert merge_spans([[5, 7], [1, 2], [6, 9], [9, 10]]) == [[1, 2], [5, 10]]
+
+
+def test_two_days_give_two_nights():
+    from benchmarks.synth import simulate_night
+    from hypnic.pipeline import analyze_stream
+    from recordings.samples import SampleStream, StreamInfo
+
+    a = simulate_night(21, 12.5, 24.0, "wrist")
+    b = simulate_night(22, 12.5, 24.0, "wrist")
+    t = np.concatenate([a.t, b.t + 24 * 3600.0])
+    xyz = np.concatenate([a.xyz, b.xyz])
+    info = StreamInfo("two days", 12.5, start_utc="2026-11-23T11:00:00+00:00", utc_offset_s=3600.0)
+    s = analyze_stream(SampleStream.from_arrays(t, xyz, info), placement="wrist").summary
+    assert len(s["nights"]) == 2
+    for night, truth in zip(s["nights"], (a.truth, b.truth)):
+        assert night["sleep_onset_s"] is not None
+        offset = night["window_s"][0]
+        assert abs(night["sleep_onset_s"] - offset - truth["sleep_onset_s"]) < 30 * 60
+    assert s["sleep_onset_s"] == s["nights"][0]["sleep_onset_s"]
