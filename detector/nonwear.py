@@ -4,8 +4,9 @@ A worn sensor, even in the deepest sleep, moves with the body: breathing (0.2-0.
 heartbeat reach the wrist and the leg at the mg level (DOMAIN.md §5.2: respiration and pulse are
 recoverable from wrist accelerometers during sleep). Averaged over one second, white sensor
 noise nearly vanishes (its standard deviation is ND/√2 for a noise density ND) while breathing
-does not. A sensor on a nightstand shows one-second posture means that wander no more than its
-own noise predicts, and no movement at all. Such spans of at least 10 minutes are non-wear.
+does not, and it swings with the breath's 3-5 s period. A sensor on a nightstand shows no
+movement at all, one-second posture means that wander no more than its own noise predicts, and
+no rhythm in them. Such spans of at least 5 minutes are non-wear.
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ import warnings
 import numpy as np
 
 #: Minimum length of a non-wear span. GGIR uses 60-min windows for daytime non-wear; at night a
-#: still sleeper is common, so the micro-motion test carries the decision and 10 min suffices.
-MIN_NONWEAR_S = 600.0
+#: still sleeper is common, so the breathing-rhythm test carries the decision and 5 min of
+#: 1-s means (900 values, null s.d. of the autocorrelation 0.03) suffice.
+MIN_NONWEAR_S = 300.0
 #: Window over which micro-motion is measured.
 WINDOW_S = 60.0
-#: Micro-motion (std of 1-s means) below this multiple of the white-noise expectation, pooled
-#: over 10 minutes, counts as "no body". Breathing at the ankle can be a fraction of the noise.
-MICROMOTION_RATIO = 1.25
+#: A single still minute is a candidate when its micro-motion is below this multiple of the
+#: white-noise expectation (a loose first cut: the expectation is only as good as the noise
+#: model; the rhythm test decides).
+CANDIDATE_RATIO = 1.5
+#: Autocorrelation (lags 1-6 s) of the 1-s posture means below which no breathing is present:
+#: five minutes of white noise give |r| ≈ 0.03 (1/√(3·300)); breathing even at a third of the
+#: noise power gives |r| > 0.2.
+RHYTHM_THRESHOLD = 0.1
 #: A 1-s mean cannot be resolved finer than ~0.1 mg (quantisation of a 16-bit ±8 g sensor is
 #: 0.24 mg; averaging dithers it), so a noiseless quantised sensor on a table stays non-wear.
 MEAN_STD_FLOOR_G = 1e-4
@@ -36,6 +43,27 @@ def expected_mean_std(noise_rms_g: np.ndarray, fs: float, band_hz: tuple[float, 
     lo, hi = band_hz
     bw = max(min(hi, 0.4 * fs) - lo, 0.5)
     return noise_rms_g / np.sqrt(3.0) / np.sqrt(bw) / np.sqrt(2.0)
+
+
+def breathing_rhythm(resid: np.ndarray, present: np.ndarray) -> float:
+    """Strongest autocorrelation of the 1-s posture residuals at lags of 1-6 s.
+
+    Breathing (0.2-0.33 Hz, DOMAIN.md §5.2) makes the 1-s means swing with a 3-5 s period, so
+    their autocorrelation at some lag in 1-6 s is far from zero; white sensor noise averaged
+    over a second is uncorrelated from one second to the next (null s.d. ≈ 1/√(3n)). Needs no
+    model of the sensor's noise level, only its whiteness.
+    """
+    x = np.where(present[..., None], resid, 0.0).reshape(-1, 3)
+    m = present.reshape(-1).astype(np.float64)
+    best = 0.0
+    for lag in range(1, 7):
+        a, b = x[:-lag], x[lag:]
+        both = (m[:-lag] * m[lag:])[:, None]
+        num = np.sum(a * b * both)
+        den = np.sqrt(np.sum(a * a * both) * np.sum(b * b * both))
+        if den > 0:
+            best = max(best, abs(num / den))
+    return best
 
 
 def find_nonwear(
@@ -73,8 +101,7 @@ def find_nonwear(
     n = t_s.shape[0]
     w = int(WINDOW_S)
     n_win = n // w
-    span = int(MIN_NONWEAR_S // WINDOW_S)
-    if n_win < span:
+    if n_win * WINDOW_S < MIN_NONWEAR_S:
         return []
     xyz = np.stack([x, y, z], axis=1)[: n_win * w].reshape(n_win, w, 3)
     present = ~np.isnan(xyz[..., 0])
@@ -96,18 +123,16 @@ def find_nonwear(
         moved = np.nanmax(rms_g[: n_win * w].reshape(n_win, w), axis=1) > np.maximum(
             2 * noise, movement_floor_g
         )
-    # Pool 10 minutes: the variance estimate then has ~1,800 degrees of freedom (3 % error), so
-    # a body's breathing a fraction of the noise level still shows.
-    k = np.ones(span)
-    pooled = np.convolve(np.nan_to_num(ss), k, "same") / np.maximum(np.convolve(dof, k, "same"), 1)
-    pooled_exp = np.convolve(np.nan_to_num(expected_var) * dof, k, "same") / np.maximum(
-        np.convolve(dof, k, "same"), 1
-    )
-    still_body = pooled < MICROMOTION_RATIO**2 * pooled_exp
-    candidate = still_body & ~moved & (cnt >= w // 2)
+    # Each still minute with little micro-motion is a candidate; a run of them is non-wear when
+    # the run shows no breathing rhythm. Minutes with movement (putting the sensor down or on)
+    # end a run, so the span's edges are exact to the minute.
+    ratio2 = np.where(dof > 0, ss / np.maximum(dof, 1) / expected_var, np.inf)
+    candidate = ~moved & (cnt >= w // 2) & (ratio2 < CANDIDATE_RATIO**2)
     spans: list[list[float]] = []
     d = np.diff(np.concatenate([[0], candidate.astype(np.int8), [0]]))
     for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
-        if (b - a) * WINDOW_S >= MIN_NONWEAR_S:
+        if (b - a) * WINDOW_S < MIN_NONWEAR_S:
+            continue
+        if breathing_rhythm(resid[a:b], present[a:b]) < RHYTHM_THRESHOLD:
             spans.append([float(t_s[a * w]), float(t_s[b * w - 1] + 1.0)])
     return spans

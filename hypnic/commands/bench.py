@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 CONDITIONS = ("base", "amp_x0.5", "amp_x2", "rotated", "robust")
+#: Also available: every night at 300 µg/√Hz (issue 2's false-burst figure).
+EXTRA_CONDITIONS = ("noise300",)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,9 +47,10 @@ def _accuracy(args: argparse.Namespace) -> int:
     from hypnic.errors import InputError
 
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
-    bad = [c for c in conditions if c not in CONDITIONS]
+    bad = [c for c in conditions if c not in CONDITIONS + EXTRA_CONDITIONS]
     if bad:
-        raise InputError("--conditions", f"unknown condition {bad[0]!r}: choose from {', '.join(CONDITIONS)}")
+        choices = ", ".join(CONDITIONS + EXTRA_CONDITIONS)
+        raise InputError("--conditions", f"unknown condition {bad[0]!r}: choose from {choices}")
     if args.seeds < 1:
         raise InputError("--seeds", f"must be at least 1, got {args.seeds}")
     if not args.hours > 0:
