@@ -36,11 +36,13 @@ POSTURE_CHANGE_DEG = 5.0
 #: A movement lasting this long (s) is a sign of wake, not a jerk; the shortest turn-over is 3 s
 #: (IRLSSG large-movement rule, DOMAIN.md §1.3).
 SUSTAINED_MOVEMENT_S = 3.0
-#: The onset is searched from 30 min before the HDCZA start to 3 h after it (HDCZA counts quiet
-#: wake in bed as no movement, so its start is often early; a sleep onset latency over 3 h in a
-#: recording whose quiet starts that early is not expected).
+#: The onset is searched from 30 min before the HDCZA start to 90 min after it (HDCZA counts
+#: quiet wake in bed as no movement, so its start is often early, but rarely by more than that;
+#: a wider range lets a wake bout later in the night pass for the onset).
 SEARCH_BEFORE_S = 30 * 60.0
-SEARCH_AFTER_S = 3 * 3600.0
+SEARCH_AFTER_S = 90 * 60.0
+#: The sleep side of a change point must span at least 30 min (HDCZA's own minimum block).
+MIN_AFTER_S = MIN_BLOCK_S
 #: Half the 95 % chi-square(1) quantile: the likelihood-ratio interval of the change point.
 LR_INTERVAL = 3.84 / 2
 
@@ -149,9 +151,14 @@ def find_sleep_period(
     start = float(t_s[a])
     end = float(t_s[b - 1] + ANGLE_EPOCH_S)
     wake_spans = np.asarray(wake_spans, dtype=np.float64).reshape(-1, 2)
+    search_from = max(float(t_s[0]), start - SEARCH_BEFORE_S)
+    if exclude is not None:  # not from inside non-wear: the sensor was not on anyone
+        i = int(np.searchsorted(t_s, search_from))
+        while i < n and exclude[i]:
+            i += 1
+        search_from = float(t_s[min(i, n - 1)])
     refined = refine_onset(
-        wake_spans[:, 0], wake_spans[:, 1],
-        max(float(t_s[0]), start - SEARCH_BEFORE_S), min(end, start + SEARCH_AFTER_S),
+        wake_spans[:, 0], wake_spans[:, 1], search_from, min(end, start + SEARCH_AFTER_S)
     )
     if refined is None:
         half = HDCZA_ROLL_S / 2  # HDCZA's own resolution: half its rolling median
@@ -193,7 +200,7 @@ def refine_onset(
         c = ends[k]
         n1, t1 = k + 1, c - a
         n2, t2 = n - k - 1, b - c
-        if t1 <= 0 or t2 <= 0:
+        if t1 <= 0 or t2 < MIN_AFTER_S:  # a short empty tail would look like perfect sleep
             continue
         r1, r2 = n1 / t1, (n2 / t2 if n2 else 0.0)
         if r1 <= r2:
