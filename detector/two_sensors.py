@@ -1,0 +1,514 @@
+"""Two sensors of one night: bilateral leg movements and whole-body jerks.
+
+Each sensor's bursts are labelled as for one sensor (:mod:`detector.classify`, stage 1 on its own
+posture grid and clock), put on the pair's time line (sensor A's clock, :mod:`detector.
+alignment`) and combined:
+
+* **two ankles** — the leg movements of both legs are scored together, each with its side, so
+  that WASM's bilateral rule (LMs of the two legs overlapping or < 0.5 s apart are one LM, a
+  candidate up to 15 s; DOMAIN.md §2.2) or AASM's (onsets < 5 s apart count as one) applies and
+  a PLM series can run across the legs. A bilateral LM is one event.
+* **wrist and an ankle** — leg movements come from the ankle only.
+* **whole-body jerks** — a transient that both sensors see within :data:`PAIR_WINDOW_S` is one
+  movement of the whole body: hypnic jerks are "often on wrist *and* ankle together" (DOMAIN.md
+  §0) while twitches, knocks and arm or foot flicks move one limb. The pair is one event, and the
+  jerk model's odds (:func:`detector.classify.jerk_probability`, the better of the two sensors')
+  are multiplied by :data:`PAIR_LIKELIHOOD_RATIO`; a transient only one sensor saw while the other
+  was recording has its odds multiplied by :data:`ALONE_LIKELIHOOD_RATIO`. The decision is then
+  the one-sensor rule (``classify.JERK_THRESHOLD``) on the updated probability, which is also the
+  event's confidence.
+* a movement both sensors see with the same label (a turn-over, a fidget) is one event; the
+  ``sensors`` of every event says which sensors saw it.
+
+Pure functions: arrays in, dicts out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detector import classify, plm
+from detector.alignment import ClockMap, match_onsets
+from detector.night import JERK_WINDOW_S, merge_events
+
+#: Two sensors' transients whose onsets are this close are one movement. 0.25 s is the longest
+#: hypnic-jerk EMG burst (75-250 ms, DOMAIN.md §1.2): the limbs of one jerk start moving within
+#: one EMG burst, and the jerk scoring tolerance is the same 0.25 s (benchmarks/scoring.py).
+PAIR_WINDOW_S = 0.25
+#: How much more likely a hypnic jerk is than another transient to show on both sensors at once
+#: (a likelihood ratio on the jerk model's odds), and on one sensor only while the other records.
+#: Synthetic nights give ~1000 and ~0.04 (81 of 82 two-sensor transients were jerks, 3 of 84
+#: jerks showed on one sensor; benchmarks.synth moves every limb in a jerk and one limb in a
+#: twitch). Real jerks may move one segment only and a knock on the bed reaches every limb
+#: (DOMAIN.md §1.1-1.2: "one or more body segments", "often asymmetric"), so far milder values
+#: are assumed: a pair needs p ≥ 0.30 instead of 0.81, a lone transient p ≥ 0.945.
+PAIR_LIKELIHOOD_RATIO = 10.0
+ALONE_LIKELIHOOD_RATIO = 0.25
+#: Stage-1 confidences of scored leg movements, as :func:`detector.classify.classify_bursts` gives.
+PLM_CONFIDENCE = 0.8
+LM_CONFIDENCE = 0.6
+#: Labels whose events two sensors may both report and that then count once.
+SHARED_LABELS = ("large_movement", "other")
+
+LEG_PLACEMENTS = ("ankle", "left_ankle", "right_ankle", "unknown")
+
+
+@dataclass
+class SensorBursts:
+    """One sensor's contribution to a two-sensor night.
+
+    Attributes
+    ----------
+    name : str
+        How events name the sensor (``wrist``, ``left_ankle`` ...).
+    placement : str
+        Where it was worn; ``unknown`` is scored as an ankle (as for one sensor).
+    events : ndarray of detector.bursts.EVENT_DTYPE
+        Bursts on the sensor's own clock, non-wear removed, sorted by onset.
+    grid : dict of ndarray
+        The sensor's regular epoch grid (:func:`detector.epochs.regular_grid`), own clock.
+    clock : ClockMap
+        The sensor's clock on the pair's time line (identity for sensor A).
+    absent : list of [start, end]
+        Where the sensor did not record or was not worn (gaps, non-wear), own clock.
+    """
+
+    name: str
+    placement: str
+    events: np.ndarray
+    grid: dict[str, np.ndarray]
+    clock: ClockMap = ClockMap()
+    absent: list[list[float]] = field(default_factory=list)
+
+
+def leg_sides(placement_a: str, placement_b: str) -> tuple[int | None, int | None]:
+    """Which leg each sensor sees: ``plm.LEFT``/``plm.RIGHT``/``plm.UNKNOWN_LEG``, None for a wrist.
+
+    Two ankle sensors always see two legs: ``ankle`` (or ``unknown``, which is scored as an
+    ankle) is the side the other is not, and two of them are left then right, in input order.
+
+    Raises
+    ------
+    ValueError
+        Both sensors on the same ankle.
+    """
+    named = {"left_ankle": plm.LEFT, "right_ankle": plm.RIGHT}
+    other = {plm.LEFT: plm.RIGHT, plm.RIGHT: plm.LEFT}
+    legs_a, legs_b = placement_a in LEG_PLACEMENTS, placement_b in LEG_PLACEMENTS
+    if not (legs_a and legs_b):
+        side = plm.UNKNOWN_LEG
+        return (side if legs_a else None), (side if legs_b else None)
+    sa, sb = named.get(placement_a), named.get(placement_b)
+    if sa is not None and sa == sb:
+        raise ValueError(f"both sensors are on the same ankle ({placement_a})")
+    if sa is None and sb is None:
+        return plm.LEFT, plm.RIGHT
+    return (other[sb] if sa is None else sa), (other[sa] if sb is None else sb)
+
+
+def map_events(events: np.ndarray, clock: ClockMap) -> np.ndarray:
+    """Bursts with their times on the pair's time line (durations scaled by the clock rate)."""
+    out = events.copy()
+    for f in ("onset_s", "offset_s", "peak_s"):
+        out[f] = clock.to_a(events[f])
+    for f in ("duration_s", "rise_time_s", "centroid_s", "spread_s"):
+        out[f] = events[f] * clock.rate
+    return out
+
+
+def _concat(parts: list[classify.Classified], sizes: list[int]) -> classify.Classified:
+    """One Classified over the concatenated bursts (groups renumbered to stay apart)."""
+    offsets = np.cumsum([0] + sizes[:-1])
+    return classify.Classified(
+        label=np.concatenate([p.label for p in parts]),
+        confidence=np.concatenate([p.confidence for p in parts]),
+        series=np.concatenate([p.series for p in parts]),
+        orientation_change_deg=np.concatenate([p.orientation_change_deg for p in parts]),
+        in_train=np.concatenate([p.in_train for p in parts]),
+        legs=None,
+        group=np.concatenate([p.group + o for p, o in zip(parts, offsets)]),
+        transient=np.concatenate([p.transient for p in parts]),
+    )
+
+
+def _view(cls: classify.Classified, sl: slice) -> classify.Classified:
+    """The bursts ``sl`` of a Classified as views: labels set on it land in ``cls``."""
+    return classify.Classified(
+        cls.label[sl], cls.confidence[sl], cls.series[sl], cls.orientation_change_deg[sl],
+        cls.in_train[sl], None, cls.group[sl], cls.transient[sl],
+    )
+
+
+def _subset(cls: classify.Classified, idx: np.ndarray) -> classify.Classified:
+    return classify.Classified(
+        cls.label[idx], cls.confidence[idx], cls.series[idx], cls.orientation_change_deg[idx],
+        cls.in_train[idx], None, cls.group[idx], cls.transient[idx],
+    )
+
+
+def leg_movement_like(events: np.ndarray, cls: classify.Classified) -> np.ndarray:
+    """Bursts stage 1 treats as leg movements: not large, not in a rhythmic train, not a
+    transient, at least the shortest LM long (the rule of :func:`classify.classify_bursts`)."""
+    large = cls.label == "large_movement"
+    long_enough = events["duration_s"] >= classify.SHORTEST_LM_S
+    return ~large & ~cls.in_train & ~cls.transient & long_enough
+
+
+def bilateral_legs(
+    events: np.ndarray, cls: classify.Classified, side: np.ndarray, rules: str
+) -> None:
+    """Score the leg movements of two ankles together (in place on the combined bursts).
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Both sensors' bursts on the pair's time line.
+    cls : Classified
+        Their stage-1 labels; the one-leg scoring of each sensor is replaced.
+    side : ndarray of int
+        The leg of each burst's sensor.
+    rules : {"wasm", "aasm"}
+    """
+    legs_before = np.isin(cls.label, ("plm", "lm")) | (cls.series > 0)
+    cls.label[legs_before] = "other"
+    cls.series[:] = 0
+    cls.confidence[legs_before] = 0.5
+    cls.group[:] = np.arange(cls.group.size)
+    large = cls.label == "large_movement"
+    idx = np.flatnonzero(leg_movement_like(events, cls) | large)
+    legs = plm.score_leg_movements(
+        events["onset_s"][idx], events["offset_s"][idx], side[idx], large[idx], rules=rules
+    )
+    for k, members in enumerate(legs.members):
+        orig = idx[members]
+        cls.group[orig] = orig.min()
+        if legs.series[k] > 0:
+            cls.label[orig] = "plm"
+            cls.series[orig] = legs.series[k]
+            cls.confidence[orig] = PLM_CONFIDENCE
+        elif legs.candidate[k]:
+            cls.label[orig] = "lm"
+            cls.confidence[orig] = LM_CONFIDENCE
+
+
+def update_odds(p: np.ndarray, likelihood_ratio: float) -> np.ndarray:
+    """Probability after multiplying the odds ``p / (1 - p)`` by a likelihood ratio (Bayes)."""
+    p = np.asarray(p, dtype=np.float64)
+    return likelihood_ratio * p / (1.0 - p + likelihood_ratio * p)
+
+
+def covered(t: np.ndarray, absent: list[list[float]]) -> np.ndarray:
+    """Times not inside any ``absent`` span."""
+    out = np.ones(np.shape(t), dtype=bool)
+    for a, b in absent:
+        out &= ~((t >= a) & (t <= b))
+    return out
+
+
+def _overlaps_any(t: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Which times fall inside any [start, end] interval (intervals sorted by start)."""
+    if start.size == 0:
+        return np.zeros(t.shape, dtype=bool)
+    order = np.argsort(start, kind="stable")
+    start, end = start[order], np.maximum.accumulate(end[order])
+    k = np.searchsorted(start, t, side="right") - 1
+    return (k >= 0) & (end[np.maximum(k, 0)] >= t)
+
+
+def jerk_probabilities(cls: classify.Classified) -> np.ndarray:
+    """The jerk model's probability of each transient after :func:`classify.finalize_labels`
+    (which keeps ``p`` as the confidence of a jerk and ``1 - p`` of a transient that is not);
+    NaN for bursts that are not transients."""
+    p = np.where(cls.label == "hypnic_jerk", cls.confidence, 1.0 - cls.confidence)
+    return np.where(cls.transient, p, np.nan)
+
+
+class _Groups:
+    """Union-find over burst indices: bursts in one set become one event."""
+
+    def __init__(self, group: np.ndarray) -> None:
+        self.parent = np.asarray(group, dtype=np.int64).copy()
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = int(self.parent[root])
+        while self.parent[i] != root:
+            self.parent[i], i = root, int(self.parent[i])
+        return root
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(int(i)), self.find(int(j))
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+    def roots(self) -> np.ndarray:
+        return np.array([self.find(i) for i in range(self.parent.size)], dtype=np.int64)
+
+
+def _shared_movements(
+    events: np.ndarray, label: np.ndarray, group: np.ndarray, sensor: np.ndarray
+) -> list[tuple[int, int]]:
+    """One-to-one pairs of one-sensor events (groups) of A and B with the same shared label whose
+    spans overlap, the largest overlaps first."""
+    order = np.argsort(group, kind="stable")
+    g_sorted = group[order]
+    if order.size == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    gid = g_sorted[starts]
+    on = np.minimum.reduceat(events["onset_s"][order], starts)
+    off = np.maximum.reduceat(events["offset_s"][order], starts)
+    s_min = np.minimum.reduceat(sensor[order], starts)
+    s_max = np.maximum.reduceat(sensor[order], starts)
+    lab = label[order][starts]
+    shared = (s_min == s_max) & np.isin(lab, SHARED_LABELS)
+    ka = np.flatnonzero(shared & (s_min == 0))
+    kb = np.flatnonzero(shared & (s_min == 1))
+    cands = []
+    for i in ka:
+        ov = np.minimum(off[i], off[kb]) - np.maximum(on[i], on[kb])
+        for j in kb[(ov >= 0) & (lab[kb] == lab[i])]:
+            cands.append((-(min(off[i], off[j]) - max(on[i], on[j])), int(gid[i]), int(gid[j])))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    pairs = []
+    for _, ga, gb in sorted(cands):
+        if ga not in used_a and gb not in used_b:
+            used_a.add(ga)
+            used_b.add(gb)
+            pairs.append((ga, gb))
+    return pairs
+
+
+@dataclass
+class PairResult:
+    """The combined events of a two-sensor night.
+
+    Attributes
+    ----------
+    rows : list of dict
+        Events as :func:`detector.night.merge_events` makes them, plus ``sensors``, sorted by
+        onset (``minutes_from_onset`` is added by :func:`pair_summary`).
+    events : ndarray of EVENT_DTYPE
+        Both sensors' bursts on the pair's time line (A's first).
+    cls : Classified
+        Their final labels; ``group`` joins the bursts of one event.
+    sensor : ndarray of int
+        0 for A's bursts, 1 for B's.
+    jerk_pairs : int
+        Transients seen on both sensors.
+    """
+
+    rows: list[dict[str, Any]]
+    events: np.ndarray
+    cls: classify.Classified
+    sensor: np.ndarray
+    jerk_pairs: int
+
+
+def score_pair(
+    a: SensorBursts,
+    b: SensorBursts,
+    periods: list[tuple[float, float, float | None, float | None]],
+    step_s: float,
+    rules: str = "wasm",
+) -> PairResult:
+    """Label the bursts of two sensors of one night and combine them into events.
+
+    Parameters
+    ----------
+    a, b : SensorBursts
+    periods : list of (window_start, window_end, sleep_onset, sleep_end)
+        Nights on the pair's time line, as :func:`classify.finalize_labels` takes them.
+    step_s : float
+        The grids' step (the burst detector's ``epoch_s``).
+    rules : {"wasm", "aasm"}
+
+    Returns
+    -------
+    PairResult
+    """
+    side_a, side_b = leg_sides(a.placement, b.placement)
+    parts, evs = [], []
+    for s, side in ((a, side_a), (b, side_b)):
+        # Stage 1 on the sensor's own clock and grid (posture before and after each burst).
+        place = "wrist" if side is None else s.placement
+        parts.append(classify.classify_bursts(s.events, s.grid, step_s, place, rules))
+        evs.append(map_events(s.events, s.clock))
+    n_a = evs[0].shape[0]
+    events = np.concatenate(evs)
+    sensor = np.repeat(np.array([0, 1]), [n_a, evs[1].shape[0]])
+    cls = _concat(parts, [n_a, evs[1].shape[0]])
+    if side_a is not None and side_b is not None:
+        bilateral_legs(events, cls, np.where(sensor == 0, side_a, side_b), rules)
+
+    # Stage 2 per sensor: the jerk model's reference is each sensor's own transients.
+    for sl in (slice(0, n_a), slice(n_a, None)):
+        classify.finalize_labels(_view(cls, sl), events[sl], periods)
+    _settle_bilateral(cls)
+    groups = _Groups(cls.group)
+
+    ia, ib = _whole_body_jerks(events, cls, sensor, (a, b), step_s)
+    for i, j in zip(ia, ib):
+        groups.union(i, j)
+
+    root = groups.roots()
+    for ga, gb in _shared_movements(events, cls.label, root, sensor):
+        groups.union(ga, gb)
+    cls.group[:] = groups.roots()
+
+    rows = []
+    seen = np.zeros(cls.group.max() + 1 if cls.group.size else 0, dtype=np.int64)
+    np.bitwise_or.at(seen, cls.group, np.where(sensor == 0, 1, 2))
+    which = seen[cls.group]
+    names = {1: a.name, 2: b.name, 3: f"{a.name}+{b.name}"}
+    for code, name in names.items():
+        idx = np.flatnonzero(which == code)
+        for r in merge_events(events[idx], _subset(cls, idx)):
+            r["sensors"] = name
+            rows.append(r)
+    rows.sort(key=lambda r: r["onset_s"])
+    return PairResult(rows, events, cls, sensor, int(ia.size))
+
+
+def _whole_body_jerks(
+    events: np.ndarray,
+    cls: classify.Classified,
+    sensor: np.ndarray,
+    sensors: tuple[SensorBursts, SensorBursts],
+    step_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair the transients both sensors saw and decide every transient anew (in place).
+
+    Returns
+    -------
+    ia, ib : ndarray of int
+        The pairs (indices into the combined bursts).
+    """
+    tr = [np.flatnonzero(cls.transient & (sensor == k)) for k in (0, 1)]
+    ia, ib = match_onsets(events["onset_s"][tr[0]], events["onset_s"][tr[1]], PAIR_WINDOW_S)
+    ia, ib = tr[0][ia], tr[1][ib]
+    p = jerk_probabilities(cls)
+    post = p.copy()
+    best = np.maximum(p[ia], p[ib])
+    post[ia] = post[ib] = update_odds(best, PAIR_LIKELIHOOD_RATIO)
+    lone = cls.transient.copy()
+    lone[ia] = lone[ib] = False
+    for k, other in ((0, sensors[1]), (1, sensors[0])):
+        mine = np.flatnonzero(lone & (sensor == k))
+        t = events["onset_s"][mine]
+        # Alone only where the other sensor recorded, was worn and showed no movement at all.
+        rec = other.grid["t_s"][other.grid["n"] > 0]
+        span = (
+            [float(other.clock.to_a(rec.min())), float(other.clock.to_a(rec.max() + step_s))]
+            if rec.size
+            else [0.0, -1.0]
+        )
+        absent = [[float(other.clock.to_a(s)), float(other.clock.to_a(e))] for s, e in other.absent]
+        theirs = events[sensor != k]
+        moved = _overlaps_any(
+            t, theirs["onset_s"] - PAIR_WINDOW_S, theirs["offset_s"] + PAIR_WINDOW_S
+        )
+        alone = (t >= span[0]) & (t <= span[1]) & covered(t, absent) & ~moved
+        post[mine[alone]] = update_odds(p[mine[alone]], ALONE_LIKELIHOOD_RATIO)
+    idx = np.flatnonzero(cls.transient)
+    jerk = post[idx] >= classify.JERK_THRESHOLD
+    cls.label[idx] = np.where(jerk, "hypnic_jerk", "other")
+    cls.confidence[idx] = np.where(jerk, post[idx], 1.0 - post[idx])
+    return ia, ib
+
+
+def _settle_bilateral(cls: classify.Classified) -> None:
+    """One label per leg movement seen by two ankles: stage 2 judges each sensor's bursts by their
+    own surroundings (sleep period, a wake bout nearby), and a leg movement that either sensor
+    places in wake is not a sleep leg movement."""
+    lm = cls.label == "lm"
+    other = cls.label == "other"
+    size = cls.group.max() + 1 if cls.group.size else 0
+    has_lm = np.bincount(cls.group[lm], minlength=size) > 0
+    has_other = np.bincount(cls.group[other], minlength=size) > 0
+    cls.label[lm & (has_lm & has_other)[cls.group]] = "other"
+
+
+def lost_spans(
+    spans_a: list[list[float]], spans_b: list[list[float]], both: bool
+) -> list[list[float]]:
+    """Time the pair did not record: where both sensors miss (``both``), else where A misses."""
+    if not both:
+        return [list(s) for s in spans_a]
+    out = []
+    for s0, e0 in spans_a:
+        for s1, e1 in spans_b:
+            lo, hi = max(s0, s1), min(e0, e1)
+            if hi > lo:
+                out.append([lo, hi])
+    return sorted(out)
+
+
+def pair_summary(
+    rows: list[dict[str, Any]],
+    window: tuple[float, float],
+    onset_s: float | None,
+    end_s: float | None,
+    *,
+    legs_lost: list[list[float]] | None,
+    wrist_only: bool,
+) -> dict[str, Any]:
+    """Counts and indices of one night of a pair, and ``minutes_from_onset`` on its rows.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The pair's events (all nights); those of this night get ``minutes_from_onset``.
+    window : (float, float)
+        The night (noon to noon) on the pair's time line.
+    onset_s, end_s : float or None
+        The sleep period; None when none was found.
+    legs_lost : list of [start, end]
+        Time no ankle recorded (gaps, non-wear) for the PLMS index.
+    wrist_only : bool
+        No ankle among the sensors: no leg movements are scored.
+
+    Returns
+    -------
+    dict
+        ``counts``, ``jerks_first_30_min``, ``plms_index`` (+ ``plms_index_reason``),
+        ``periodicity_index`` and ``sleep_period_s``, as for one sensor.
+    """
+    a, b = window
+    mine = [r for r in rows if a <= r["onset_s"] < b]
+    for r in mine:
+        r["minutes_from_onset"] = (
+            None if onset_s is None else round((r["onset_s"] - onset_s) / 60.0, 3)
+        )
+    counts = {lab: sum(r["label"] == lab for r in mine) for lab in classify.LABELS}
+    out: dict[str, Any] = {"counts": counts}
+    if onset_s is None or end_s is None:
+        out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
+                   plms_index_reason="no sleep period found", periodicity_index=None)
+        return out
+    lo, hi = onset_s + JERK_WINDOW_S[0], onset_s + JERK_WINDOW_S[1]
+    out["jerks_first_30_min"] = sum(
+        r["label"] == "hypnic_jerk" and lo <= r["onset_s"] <= hi for r in mine
+    )
+    out["sleep_period_s"] = round(end_s - onset_s, 2)
+    in_sleep = [r for r in mine if onset_s <= r["onset_s"] <= end_s]
+    n_plm = sum(r["label"] == "plm" for r in in_sleep)
+    n_lm = sum(r["label"] in ("plm", "lm") for r in in_sleep)
+    lost = sum(max(0.0, min(e, end_s) - max(s, onset_s)) for s, e in (legs_lost or []))
+    measured = end_s - onset_s - lost
+    if wrist_only:
+        out.update(plms_index=None, periodicity_index=None,
+                   plms_index_reason="wrist sensors only: leg movements need an ankle sensor")
+    elif measured <= 0:
+        out.update(plms_index=None, periodicity_index=None,
+                   plms_index_reason="no recorded, worn time at an ankle in the sleep period")
+    else:
+        out["plms_index"] = round(n_plm / (measured / 3600.0), 2)
+        out["plms_index_reason"] = None
+        out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
+    return out
