@@ -281,6 +281,8 @@ class StreamingDetector:
             raise ValueError(f"expected t (n,) and xyz (n, 3), got {t.shape} and {xyz.shape}")
         if t.shape[0] == 0:
             return BurstResult()
+        if not np.all(np.isfinite(t)):
+            raise ValueError("t must be finite")
         dt = np.diff(t, prepend=self._t_last)
         if not np.all(dt > 0):
             raise ValueError("t must be strictly increasing")
@@ -292,9 +294,12 @@ class StreamingDetector:
             gaps.insert(0, [float(self._t_last), float(t[0])])
         self._t_last = float(t[-1])
         # Output bounds: a burst needs min_quiet_s of quiet (or a gap) to close; an epoch needs time.
+        # The kernel closes at most one burst and one epoch per sample, which bounds both when
+        # t spans far more time than samples (a clock jump in a file): memory stays O(n).
         span = float(t[-1] - t[0])
-        cap_ev = int(span / self.params.min_quiet_s) + len(gaps) + 2
-        cap_ep = int(span / self.params.epoch_s) + 2
+        n = t.shape[0]
+        cap_ev = int(min(span / self.params.min_quiet_s + len(gaps) + 2, n + 2))
+        cap_ep = int(min(span / self.params.epoch_s + 2, n + 2))
         ev = np.empty((cap_ev, k.N_EVENT_COLS), dtype=np.float64)
         ep = np.empty((cap_ep, k.N_EPOCH_COLS), dtype=np.float64)
         ne, nep = k._burst_kernel(t, xyz, self._p, self.state, self.ring, ev, ep)

@@ -56,6 +56,7 @@ class Job:
     out: str
     placement: str | None = None
     rules: str = "wasm"
+    force: bool = False  # --force: write into an existing folder hypnic did not write
 
 
 @dataclass
@@ -156,7 +157,7 @@ def process_file(job: Job) -> dict[str, Any]:
         from recordings.open_input import open_input
 
         analysis = analyze_stream(open_input(job.path), placement=job.placement, rules=job.rules)
-        write_outputs(analysis, job.out, report=False)
+        write_outputs(analysis, job.out, report=False, force=job.force)
         error, kind = None, None
     except InputError as exc:
         error, kind = exc.one_line(), "input"
@@ -228,7 +229,11 @@ def _write_table(path: Path, columns: Sequence[str], rows: Iterable[dict[str, An
 
 
 def write_tables(
-    out_dir: Path, jobs: Sequence[Job], errors: Sequence[tuple[str, str]], failed: dict[str, Any]
+    out_dir: Path,
+    jobs: Sequence[Job],
+    errors: Sequence[tuple[str, str]],
+    failed: dict[str, Any],
+    force: bool = False,
 ) -> int:
     """Write ``nights.csv`` (from every finished job's summary), ``errors.csv`` and the state of
     rejected files, all at once; return the number of nights."""
@@ -239,7 +244,7 @@ def write_tables(
         if finished(job):
             summary = json.loads((Path(job.out) / "summary.json").read_text(encoding="utf-8"))
             rows.extend(night_rows(job.path, Path(job.out).name, summary))
-    with staged_output(out_dir) as stage:
+    with staged_output(out_dir, force=force) as stage:
         _write_table(stage / "nights.csv", NIGHT_COLUMNS, rows)
         _write_table(stage / "errors.csv", ERROR_COLUMNS, ({"file": f, "error": e} for f, e in errors))
         (stage / FAILED_STATE).write_text(json.dumps(failed, indent=1) + "\n", encoding="utf-8")
@@ -261,10 +266,14 @@ def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
+        _check_tls_settings(scheduler)
         try:
+            # The client takes its TLS certificates from dask's own settings (Security() reads
+            # distributed.comm.tls.*), as every dask tool does: nothing to pass here.
             return Client(scheduler, timeout="15s"), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError("--scheduler", f"cannot connect to {scheduler}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is a bad --scheduler
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError("--scheduler", f"cannot connect to {scheduler}: {detail}") from None
     # No dashboard, and the scheduler's HTTP endpoint on a free port rather than 8787 (which
     # another cluster may hold).
     cluster = LocalCluster(
@@ -275,12 +284,33 @@ def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
+def _check_tls_settings(scheduler: str) -> None:
+    """A ``tls://`` address needs dask's TLS settings; say which, rather than dask's TypeError."""
+    import dask
+    from distributed.security import Security
+
+    if not scheduler.lower().startswith("tls://"):
+        return
+    if dask.config.get("distributed.client.security-loader", None):
+        return  # the loader hands the client its credentials
+    if Security().get_connection_args("client")["ssl_context"] is None:
+        raise InputError(
+            "--scheduler",
+            f"{scheduler} is a TLS address but dask has no TLS settings: set "
+            "distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
+            "distributed.comm.tls.client.key (in ~/.config/dask/*.yaml or as "
+            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE ... variables)",
+        )
+
+
 def plan(inputs: Sequence[str], out_dir: Path, placement: str | None, rules: str,
-         retry_failed: bool) -> tuple[list[Job], list[Job], list[tuple[str, str]]]:
+         retry_failed: bool, force: bool = False,
+         ) -> tuple[list[Job], list[Job], list[tuple[str, str]]]:
     """All jobs, the ones to run now, and the errors known without running them (missing
     files, files rejected by an earlier run and unchanged since)."""
     paths = list(dict.fromkeys(str(p) for p in inputs))  # drop repeats, keep the order
-    jobs = [Job(p, str(out_dir / name), placement, rules) for p, name in zip(paths, output_names(paths))]
+    jobs = [Job(p, str(out_dir / name), placement, rules, force)
+            for p, name in zip(paths, output_names(paths), strict=True)]
     failed = {} if retry_failed else _load_failed(out_dir)
     todo, carried = [], []
     for job in jobs:
@@ -307,6 +337,7 @@ def run_batch(
     rules: str = "wasm",
     retry_failed: bool = False,
     progress: bool | None = None,
+    force: bool = False,
 ) -> BatchResult:
     """Analyse many recordings on dask.distributed; write the per-file outputs and the tables.
 
@@ -327,6 +358,9 @@ def run_batch(
         Try again the files rejected in an earlier run even if unchanged.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
+    force : bool
+        ``--force``: write into an existing folder hypnic did not write (and into per-file
+        folders of the same names), replacing files of the same name only.
 
     Returns
     -------
@@ -338,17 +372,18 @@ def run_batch(
         Bad arguments only (an unusable ``out_dir``, an unreachable scheduler), never a file's
         failure.
     """
+    from recordings.outputs import check_output_folder
+
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "--out exists and is not a folder")
-    jobs, todo, carried = plan(inputs, out, placement, rules, retry_failed)
+    check_output_folder(out, force=force)
+    jobs, todo, carried = plan(inputs, out, placement, rules, retry_failed, force)
     result = BatchResult(errors=list(carried))
     todo_paths = {j.path for j in todo}
     known_bad = {f for f, _ in carried}
     result.skipped = [j.path for j in jobs if j.path not in todo_paths and j.path not in known_bad]
     failed_state = {} if retry_failed else _load_failed(out)
     if todo:
-        for r in _run_jobs(todo, out, scheduler, workers, progress):
+        for r in _run_jobs(todo, out, scheduler, workers, progress, force):
             result.ran.append(r["file"])
             if not r["ok"]:
                 result.errors.append((r["file"], r["error"]))
@@ -360,26 +395,28 @@ def run_batch(
     failed_state = {k: v for k, v in failed_state.items() if k in still_bad}
     order = {j.path: i for i, j in enumerate(jobs)}
     result.errors.sort(key=lambda fe: order.get(fe[0], len(order)))
-    result.nights = write_tables(out, jobs, result.errors, failed_state)
+    result.nights = write_tables(out, jobs, result.errors, failed_state, force)
     return result
 
 
 def _run_jobs(
-    todo: Sequence[Job], out: Path, scheduler: str | None, workers: int, progress: bool | None
+    todo: Sequence[Job], out: Path, scheduler: str | None, workers: int, progress: bool | None,
+    force: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Run the jobs on dask, yielding each result (see :func:`process_file`) as it completes."""
     from distributed import as_completed
     from tqdm import tqdm
+
+    from recordings.outputs import claim_output_folder
 
     if scheduler is None:
         os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir()))
         warm_up()  # fills the shared cache before the workers start: they only load it
     client, cluster = _client(scheduler, workers)
     try:
-        try:  # only now: a bad --scheduler leaves no output folder behind
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(out, f"cannot create the output folder ({exc.strerror})") from None
+        # Only now: a bad --scheduler leaves no output folder behind. The marker goes in first,
+        # so a batch killed half-way leaves a folder the rerun recognises as its own.
+        claim_output_folder(out, force=force)
         client.run(warm_up)
         futures = [client.submit(process_file, job, pure=False) for job in todo]
         path_of = {f.key: job.path for f, job in zip(futures, todo)}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from hypnic import __version__
 from hypnic.errors import InputError
@@ -17,6 +19,8 @@ from hypnic.errors import InputError
 # Order is the order shown by --help.
 COMMANDS = (
     "detect",
+    "record",
+    "scan",
     "replay",
     "export",
     "report",
@@ -26,6 +30,14 @@ COMMANDS = (
     "batch",
     "bench",
 )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that clean-up runs (staging folders, dask workers)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,11 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.run(args) or 0)
     except InputError as exc:
         print(f"hypnic: error: {exc.one_line()}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("hypnic: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("hypnic: interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,8 @@ bytes/files (``recordings``) -> samples (:class:`recordings.samples.SampleStream
 
 from __future__ import annotations
 
+import contextlib
+
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,10 +21,33 @@ from hypnic import __version__
 from hypnic.errors import InputError
 from recordings.samples import SampleStream
 
+#: Longest span of time analysed at once. Night scoring keeps a 1-s grid over the whole span
+#: (detector.night), ~180 bytes a second at its peak, so the span, not the number of samples,
+#: sets the memory: 45 days (about 0.7 GB) covers the longest actigraphy recordings (GENEActiv
+#: at 10 Hz runs about 45 days on a charge; UK Biobank AX3 7 days, DOMAIN.md) and refuses a
+#: file whose clock jumped by years instead of taking gigabytes.
+MAX_SPAN_S = 45 * 86400.0
+
 LABELLING_NOTE = (
     "rule-based classifier (detector.classify): posture change -> large_movement; short early-peaking "
     "transient -> hypnic_jerk; 0.5-15 s movements at an ankle scored per WASM/AASM -> plm/lm"
 )
+
+
+def check_span(source: str, t_s: float) -> None:
+    """Refuse a sample more than :data:`MAX_SPAN_S` after the start (one line naming ``source``).
+
+    Raises
+    ------
+    InputError
+        When ``t_s`` (seconds from the start) is beyond :data:`MAX_SPAN_S`.
+    """
+    if t_s > MAX_SPAN_S:
+        raise InputError(
+            source,
+            f"the samples span {t_s / 86400:.3g} days, more than the {MAX_SPAN_S / 86400:.0f} "
+            "days analysed at once (a clock that jumped?); split the recording",
+        )
 
 
 @dataclass
@@ -97,6 +122,7 @@ def analyze_stream(
         if len(chunk):
             t_first = chunk.t[0] if t_first is None else t_first
             t_last = chunk.t[-1]
+            check_span(source, float(t_last))
             if on_chunk is not None:
                 on_chunk(float(t_last))
     parts.append(det.finish())
@@ -160,12 +186,24 @@ def night_traces(bursts: Any, params: Any, snippets: Any, jerk_onsets: np.ndarra
     }
 
 
-def write_outputs(analysis: Analysis, out: str | Path, report: bool = True) -> Path:
-    """Write events.csv, summary.json, traces.npz and report.html into ``out``, all or nothing."""
+def output_files(report: bool = True) -> tuple[str, ...]:
+    """The files :func:`write_outputs` writes into ``--out``."""
+    return ("events.csv", "summary.json", "traces.npz") + (("report.html",) if report else ())
+
+
+def write_outputs(
+    analysis: Analysis, out: str | Path, report: bool = True, force: bool = False
+) -> Path:
+    """Write events.csv, summary.json, traces.npz and report.html into ``out``, all or nothing.
+
+    ``force`` writes into a folder hypnic did not write (:func:`recordings.outputs.staged_output`).
+    """
     from recordings.outputs import staged_output, write_events_csv, write_json
 
-    extra = ("peak_jerk_gps", "rise_time_s", "orientation_change_deg", "n_bursts")
-    with staged_output(out) as stage:
+    extra: tuple[str, ...] = ("peak_jerk_gps", "rise_time_s", "orientation_change_deg", "n_bursts")
+    if "alignment" in analysis.summary:  # two sensors: which one(s) saw each event
+        extra = ("sensors",) + extra
+    with staged_output(out, force=force) as stage:
         write_events_csv(stage / "events.csv", analysis.events, extra=extra)
         write_json(stage / "summary.json", analysis.summary)
         if analysis.traces is not None:
@@ -187,23 +225,45 @@ def analyze_inputs(
     rules: str = "wasm",
     start: str | None = None,
     report: bool = True,
+    force: bool = False,
+    placement_b: str | None = None,
 ) -> Analysis:
-    """``hypnic detect``: read the input(s), analyse, write the outputs."""
+    """``hypnic detect``: read the input(s), analyse, write the outputs.
+
+    Two inputs are two sensors of one night (:func:`hypnic.two_sensors.analyze_pair`):
+    ``placement`` is the first one's, ``placement_b`` the second's.
+
+    ``--out`` is checked once the input has opened and before the analysis, so that a refused
+    folder (:func:`recordings.outputs.check_output_folder`) costs no work.
+    """
     from recordings.open_input import open_input
+    from recordings.outputs import check_output_folder
 
     if sleep_onset is not None and not sleep_onset >= 0:
         raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")
-    if len(inputs) != 1:
-        raise InputError(None, "two-sensor nights are not supported yet: give one input")
-    stream = open_input(inputs[0], start=start)
-    # The summary names its source absolutely, so `hypnic export DIR` finds the samples again.
-    stream.info.source = str(Path(inputs[0]).resolve())
-    with _progress(None, Path(inputs[0]).name) as bar:
-        def tick(t: float) -> None:
-            bar.update(t - bar.n)
+    if len(inputs) not in (1, 2):
+        raise InputError(None, f"detect takes one input or two (two sensors of one night), got {len(inputs)}")
+    streams = [open_input(p, start=start) for p in inputs]
+    check_output_folder(out, force=force, names=output_files(report))
+    for stream, path in zip(streams, inputs):
+        # The summary names its source absolutely, so `hypnic export DIR` finds the samples again.
+        stream.info.source = str(Path(path).resolve())
+    with contextlib.ExitStack() as bars:
+        ticks = []
+        for path in inputs:
+            bar = bars.enter_context(_progress(None, Path(path).name))
+            ticks.append(lambda t, bar=bar: bar.update(t - bar.n))
+        if len(streams) == 1:
+            analysis = analyze_stream(
+                streams[0], sleep_onset=sleep_onset, placement=placement, rules=rules,
+                on_chunk=ticks[0],
+            )
+        else:
+            from hypnic.two_sensors import analyze_pair
 
-        analysis = analyze_stream(
-            stream, sleep_onset=sleep_onset, placement=placement, rules=rules, on_chunk=tick
-        )
-    write_outputs(analysis, out, report=report)
+            analysis = analyze_pair(
+                streams[0], streams[1], sleep_onset=sleep_onset, placement_a=placement,
+                placement_b=placement_b, rules=rules, on_chunk_a=ticks[0], on_chunk_b=ticks[1],
+            )
+    write_outputs(analysis, out, report=report, force=force)
     return analysis

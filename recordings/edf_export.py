@@ -609,6 +609,7 @@ def export_edf(
         Bad input, events or target; nothing is written then.
     """
     from detector.bursts import BurstParams, gap_threshold_s
+    from hypnic.pipeline import check_span
     from recordings.edf_writer import physical_range_text
     from recordings.open_input import open_input
     from recordings.replay import tapped
@@ -637,7 +638,13 @@ def export_edf(
         if on_chunk is not None and len(chunk):
             on_chunk(float(chunk.t[-1]))
 
-    fed = tapped(stream, grid.add, progress)
+    def bounded(chunk: SampleChunk) -> None:
+        # The grid is held in memory and padded across gaps: a clock that jumped by years
+        # would ask for terabytes. Refused as the analysis refuses it.
+        if len(chunk):
+            check_span(str(plan.samples), float(chunk.t[-1]))
+
+    fed = tapped(stream, bounded, grid.add, progress)
     if annotations is None:
         from hypnic.pipeline import analyze_stream
 

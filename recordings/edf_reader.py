@@ -232,11 +232,18 @@ def iter_record_blocks(
     """
     size = header.record_bytes
     per = max(1, int(records_per_block))
-    with open(path, "rb") as fh:
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:  # deleted or made unreadable since its header was read
+        raise InputError(path, f"cannot read ({exc.strerror or exc})") from None
+    with fh:
         for first in range(start, stop, per):
             k = min(per, stop - first)
-            fh.seek(header.header_bytes + first * size)
-            raw = fh.read(k * size)
+            try:
+                fh.seek(header.header_bytes + first * size)
+                raw = fh.read(k * size)
+            except OSError as exc:
+                raise InputError(path, f"cannot read ({exc.strerror or exc})") from None
             if len(raw) != k * size:
                 raise InputError(
                     path, f"data record {first + len(raw) // size} vanished while reading"

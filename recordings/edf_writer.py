@@ -22,6 +22,7 @@ padding can always be told from data, by our reader and by anyone reading the ED
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections import deque
@@ -448,6 +449,7 @@ class EdfAppendWriter:
         self._onsets = OnsetFormatter(first, layout.duration)
         self.first_onset = first
         self._fd = os.open(Path(path), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        self._data_start = len(header)
         try:
             if fcntl is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -466,6 +468,10 @@ class EdfAppendWriter:
     def records_written(self) -> int:
         """Complete data records on disk."""
         return self._records
+
+    def fileno(self) -> int:
+        """The open file's descriptor (to notice a file deleted while it is written)."""
+        return self._fd
 
     @property
     def samples_buffered(self) -> int:
@@ -540,8 +546,17 @@ class EdfAppendWriter:
             signals = np.ascontiguousarray(part.transpose(0, 2, 1), dtype="<i2")
             records[:, : 6 * spr] = signals.reshape(k, 3 * spr).view(np.uint8)
             records[:, 6 * spr :] = self._annotation_block(k)
-            _write_all(self._fd, records.tobytes())
-            os.fsync(self._fd)
+            try:
+                _write_all(self._fd, records.tobytes())
+                os.fsync(self._fd)
+            except OSError:
+                # A full disk mid-record leaves part of it written: cut back to the last whole
+                # record, so the file stays readable and a later write starts on a record.
+                end = self._data_start + self._records * self.layout.record_bytes
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, end)
+                    os.lseek(self._fd, end, os.SEEK_SET)
+                raise
             self._records += k
         return block.shape[0]
 

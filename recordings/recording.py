@@ -25,6 +25,7 @@ reads such a folder as it is, and :func:`repair` makes it whole again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -126,9 +127,17 @@ class _LineLog:
     def append_line(self, line: str) -> None:
         data = (line + "\n").encode("utf-8")
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        os.fsync(self._fd)
+        size = os.fstat(self._fd).st_size
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
+        except OSError:
+            # A full disk mid-line: cut the torn line off, or every line after it would be
+            # read as one damaged line in the middle of the file.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)
+            raise
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -269,10 +278,14 @@ class RecordingWriter:
             _write_json_atomic(stage / META_FILE, self._meta)
             os.rename(stage, self.path)  # the folder appears whole, or not at all
             _fsync_dir(self.path.parent)
-        except BaseException:
+        except BaseException as exc:
             for item in opened:
                 item.abort()
             self._discard_stage(stage)
+            if isinstance(exc, OSError):  # a full disk, a folder made read-only meanwhile
+                raise InputError(
+                    self.path, f"cannot create the recording ({exc.strerror or exc})"
+                ) from None
             raise
         self._t_first: float | None = None
         self._t_last = -math.inf
@@ -281,6 +294,27 @@ class RecordingWriter:
         self._n_dropped = 0
         self._n_clipped = 0
         self._closed = False
+        self._failed: str | None = None  # why writing stopped (a full disk ...), once it did
+
+    @contextlib.contextmanager
+    def _disk(self) -> Iterator[None]:
+        """Make a failed write (a full disk, a vanished folder) one line, and stop writing.
+
+        What was written before stays readable: the EDF writer cuts a torn record back and
+        the line logs a torn line, so the folder holds whole records and lines only.
+        """
+        try:
+            yield
+        except OSError as exc:
+            self._failed = exc.strerror or str(exc)
+            raise InputError(self.path, self._failure()) from None
+
+    def _failure(self) -> str:
+        kept = self._edf.records_written * float(self.layout.duration)
+        return (
+            f"cannot write the recording ({self._failed}): recording stopped; the samples of "
+            f"the first {kept:.0f} s are kept (hypnic repair makes the folder whole)"
+        )
 
     def _make_stage(self) -> Path:
         target = self.path
@@ -317,6 +351,15 @@ class RecordingWriter:
         counted in meta.json ``dropped_samples``; values beyond the range are clipped to it
         and counted in ``clipped_samples`` (both counts are brought up to date on gaps and at
         close). Every record the samples complete is on disk when this returns.
+
+        Raises
+        ------
+        InputError
+            When writing fails (a full disk, the folder deleted or made read-only): one line
+            saying how much is kept; the folder then holds whole records only, and every later
+            call raises the same.
+        ValueError
+            For samples of the wrong shape, not finite, or a clock reset (see ``max_gap_s``).
         """
         self._check_open()
         t = np.asarray(t_s, dtype=np.float64).reshape(-1)
@@ -327,6 +370,12 @@ class RecordingWriter:
             return
         if not (np.isfinite(t).all() and np.isfinite(xyz).all()):
             raise ValueError("samples must be finite (no NaN or inf in t or xyz)")
+        with self._disk():
+            if os.fstat(self._edf.fileno()).st_nlink == 0:  # writes would go nowhere
+                raise OSError(errno.ENOENT, "the recording folder was deleted")
+            self._append(t, xyz)
+
+    def _append(self, t: np.ndarray, xyz: np.ndarray) -> None:
         keep = _keep_increasing(t, self._t_last, 0.5 / self.fs)
         if not keep.all():
             self._n_dropped += int(t.shape[0] - np.count_nonzero(keep))
@@ -405,7 +454,8 @@ class RecordingWriter:
             duration = _finite_number(event.get("duration_s"))
             text = str(event.get("label") or event.get("text") or "event")
             self._edf.annotate(onset, duration if duration and duration > 0 else None, text)
-        self._events.append_line(line)
+        with self._disk():
+            self._events.append_line(line)
 
     def _write_meta(self) -> None:
         self._meta["n_samples"] = self._n_real
@@ -424,17 +474,31 @@ class RecordingWriter:
         return [list(g) for g in self._meta["gaps"]]
 
     def close(self) -> None:
-        """Write the last partial record (padded), set the EDF record count, finish meta.json."""
+        """Write the last partial record (padded), set the EDF record count, finish meta.json.
+
+        After a failed write (see :meth:`append`) it closes the files as they are and raises
+        nothing: the failure was reported once. A failure while closing raises
+        :class:`~hypnic.errors.InputError`; the folder is then as a killed writer leaves it.
+        """
         if self._closed:
             return
         self._closed = True
-        try:
-            self._edf.close()
-        finally:
-            self._events.close()
-            self._gap_log.close()
-        self._meta["state"] = "closed"
-        self._write_meta()
+        failed_before = self._failed is not None
+        problems: list[OSError] = []
+        for step in (self._edf.close, self._events.close, self._gap_log.close):
+            try:
+                step()
+            except OSError as exc:
+                problems.append(exc)
+        if not failed_before and not problems:
+            self._meta["state"] = "closed"
+            try:
+                self._write_meta()
+            except OSError as exc:
+                problems.append(exc)
+        if problems and not failed_before:
+            self._failed = problems[0].strerror or str(problems[0])
+            raise InputError(self.path, self._failure())
 
     def __enter__(self) -> RecordingWriter:
         return self
@@ -443,6 +507,8 @@ class RecordingWriter:
         self.close()
 
     def _check_open(self) -> None:
+        if self._failed is not None:
+            raise InputError(self.path, self._failure())
         if self._closed:
             raise ValueError(f"{self.path}: the recording is closed")
 
@@ -558,7 +624,11 @@ def _scan(signal: Path, header: EdfHeader, spr: int, n_records: int, block_sampl
 
 def _load_meta(folder: Path) -> dict[str, Any] | None:
     try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        # NaN and Infinity are not JSON and our writer never writes them; Python's parser
+        # takes them, and repair could then not write the file back: they are read as null.
+        meta = json.loads(
+            (folder / META_FILE).read_text(encoding="utf-8"), parse_constant=lambda name: None
+        )
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
@@ -804,10 +874,20 @@ def repair(path: str | os.PathLike[str], *, chunk_samples: int = 1 << 20) -> Rep
     Raises
     ------
     InputError
-        When the folder is not a recording, its header is unreadable, or a writer is still
-        recording into it.
+        When the folder is not a recording, its header is unreadable, a writer is still
+        recording into it, or a fix cannot be written (a full disk, a read-only folder).
     """
     folder, signal = _locate(path)
+    try:
+        return _repair(folder, signal, chunk_samples)
+    except OSError as exc:
+        raise InputError(
+            folder, f"cannot repair ({exc.strerror or exc}): free some space or make the folder "
+            "writable, and run it again"
+        ) from None
+
+
+def _repair(folder: Path, signal: Path, chunk_samples: int) -> RepairResult:
     fixes: list[str] = []
     with _no_live_writer(folder, signal) as fd:
         header = read_edf_header(signal)

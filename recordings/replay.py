@@ -229,6 +229,7 @@ def replay_inputs(
     frame_s: float = FRAME_S,
     echo: Callable[[str], None] | None = None,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Analysis:
     """``hypnic replay``: feed a recording frame by frame to the analysis and write its outputs.
 
@@ -251,6 +252,9 @@ def replay_inputs(
         Prints one line; defaults to writing stdout without breaking the progress bar.
     progress : bool, optional
         Show a progress bar; default: when stderr is a terminal.
+    force : bool
+        ``--force``: write into a folder hypnic did not write
+        (:func:`recordings.outputs.staged_output`).
 
     Returns
     -------
@@ -264,12 +268,15 @@ def replay_inputs(
     """
     from tqdm import tqdm
 
-    from hypnic.pipeline import analyze_stream, write_outputs
+    from hypnic.pipeline import analyze_stream, output_files, write_outputs
     from recordings.open_input import open_input
+    from recordings.outputs import check_output_folder
 
     if sleep_onset is not None and not sleep_onset >= 0:
         raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")
     original = open_input(path)
+    # Before the replay, which may take a night.
+    check_output_folder(out, force=force, names=output_files(report))
     fs = original.info.fs
     n = frame_samples(fs, frame_s)
     stream: SampleStream = frames(original, n)
@@ -305,6 +312,6 @@ def replay_inputs(
         "frame_samples": n,
         "frame_s": n / fs,
     }
-    write_outputs(analysis, out, report=report)
+    write_outputs(analysis, out, report=report, force=force)
     return analysis
 

@@ -25,6 +25,7 @@ from hypnic.errors import InputError
 from hypnic.report import signs
 from hypnic.report.folder import NightFolder, read_folder
 from hypnic.report.night import build_night_html, write_night_report
+from recordings.outputs import MARKER
 
 VOID = {"img", "meta", "input", "br", "link"}
 #: Text inside these is not "a number shown" (style sheet, a cited source's name like ICSD-3).
@@ -536,7 +537,9 @@ def test_write_night_report_writes_report_html_all_at_once(ankle_dir, tmp_path, 
     path = write_night_report(d, lang="nl")
     assert path == d / "report.html"
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert [p.name for p in d.iterdir() if p.name.startswith(".")] == []  # no temporary left
+    hidden = [p.name for p in d.iterdir() if p.name.startswith(".")]
+    assert hidden == [MARKER]  # no temporary left; the marker lists report.html as ours
+    assert "report.html" in json.loads((d / MARKER).read_text())["files"]
     with pytest.raises(InputError, match="does not exist"):
         write_night_report(d, out=tmp_path / "missing" / "r.html")
     with pytest.raises(InputError, match="no summary.json"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from hypnic.commands.detect import FORCE_HELP
+
 PLACEMENT_CHOICES = ("wrist", "ankle", "left_ankle", "right_ankle")
 
 
@@ -32,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="where the sensors were worn (default: each file's metadata, else unknown)",
     )
     p.add_argument("--rules", choices=("wasm", "aasm"), default="wasm", help="PLM scoring rules")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument(
         "--retry-failed", action="store_true",
         help="try again the files an earlier run rejected, even if they have not changed",
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     res = run_batch(
         args.inputs, args.out, scheduler=args.scheduler, workers=workers,
         placement=args.placement, rules=args.rules, retry_failed=args.retry_failed,
+        force=args.force,
     )
     print(
         f"hypnic batch: {len(res.ran)} file(s) analysed now, {len(res.skipped)} skipped (done "

@@ -7,9 +7,20 @@ import argparse
 PLACEMENT_CHOICES = ("wrist", "ankle", "left_ankle", "right_ankle")
 
 
-def add_analysis_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by every command that ends in events and a summary (detect, replay, record)."""
+FORCE_HELP = (
+    "write into an existing folder that hypnic did not write (files of the same name are "
+    "replaced, no other file is touched); without it such a folder is refused"
+)
+
+
+def add_analysis_options(p: argparse.ArgumentParser, *, force: bool = False) -> None:
+    """Options shared by every command that ends in events and a summary (detect, replay, record).
+
+    ``force`` adds ``--force`` (for commands whose ``--out`` may be an existing folder).
+    """
     p.add_argument("--out", required=True, metavar="DIR", help="folder for events.csv, summary.json")
+    if force:
+        p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument(
         "--sleep-onset",
         type=float,
@@ -33,8 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(or two sensors of one night) and write events.csv and summary.json.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV, device file or recording")
-    add_analysis_options(p)
-    p.add_argument("--start", metavar="ISO8601", help="absolute start time of a CSV's t = 0")
+    add_analysis_options(p, force=True)
+    p.add_argument("--start", metavar="ISO8601", help="absolute start time of a CSV's first sample")
+    p.add_argument(
+        "--placement-b",
+        choices=PLACEMENT_CHOICES,
+        help="with two inputs: where the second sensor was worn (--placement is the first's)",
+    )
     p.set_defaults(run=run)
 
 
@@ -49,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         sleep_onset=args.sleep_onset,
         placement=args.placement,
+        placement_b=args.placement_b,
         rules=args.rules,
         start=args.start,
         report=not args.no_report,
+        force=args.force,
     )
     print(result.out_dir)
     return 0

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "bursts as they are found; --fast (the default) goes as fast as the machine can.",
     )
     p.add_argument("recording", metavar="REC", help="recording folder (or any input detect takes)")
-    add_analysis_options(p)
+    add_analysis_options(p, force=True)
     pace = p.add_mutually_exclusive_group()
     pace.add_argument(
         "--fast", dest="realtime", action="store_false", help="no pacing (the default)"
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         report=not args.no_report,
         speed=1.0 if args.realtime else None,
         show_bursts=args.realtime or args.verbose,
+        force=args.force,
     )
     print(analysis.out_dir)
     return 0

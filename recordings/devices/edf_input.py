@@ -49,6 +49,10 @@ _EDF_MAGIC = b"0       "
 _BDF_MAGIC = b"\xffBIOSEMI"
 _ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g (3rd CGPM, 1901)
+#: A record onset (s from the header's start) beyond this is damage, not time: about 31 years.
+#: EDF+ writes onsets as decimal text of any length, so a damaged TAL can say 10^400.
+_MAX_ONSET_S = 1e9
+_F32_MAX = float(np.finfo(np.float32).max)
 _UNITS = {
     "g": 1.0,
     "gn": 1.0,
@@ -193,13 +197,9 @@ def _parse_with_edfio(source: Path, header: bytes, bdf: bool) -> _Parsed:
             reserved = edf.reserved.strip()
             duration = float(edf.data_record_duration)
             recording = edf.local_recording_identification
-        except (
-            ValueError,
-            UnicodeDecodeError,
-            ZeroDivisionError,
-            IndexError,
-            OverflowError,
-        ) as exc:
+        except Exception as exc:  # noqa: BLE001 - edfio on damaged headers raises anything
+            # (ValueError, ZeroDivisionError, OverflowError ... and, on a record duration of 0
+            # with no samples per record, UnboundLocalError from edfio 0.4): all mean the same.
             detail = " ".join(str(exc).split())
             raise InputError(source, f"corrupt EDF header ({detail})") from None
         try:
@@ -207,6 +207,20 @@ def _parse_with_edfio(source: Path, header: bytes, bdf: bool) -> _Parsed:
         except Exception:  # anonymised or not EDF+: the legacy date field is used instead
             startdate = None
     return _Parsed(reserved, duration, recording, startdate, signals)
+
+
+def _finite_in_g(signal: _Signal, bdf: bool) -> bool:
+    """Whether every value the file can hold maps to a finite float32 in g.
+
+    A damaged range field can read "nan" or "9e999999", or a tiny digital range can scale the
+    int16 (int24) extremes past 3.4e38: such a channel would give NaN or inf samples.
+    """
+    bits = 24 if bdf else 16
+    gain = (signal.physical_max - signal.physical_min) / (signal.digital_max - signal.digital_min)
+    factor = _unit_factor(signal.dimension) or 1.0
+    ends = [((d - signal.digital_min) * gain + signal.physical_min) * factor
+            for d in (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)]  # fmt: skip
+    return all(abs(v) < _F32_MAX for v in ends)  # False for NaN too
 
 
 def _signal_fields(header: bytes, ns: int, index: int) -> list[bytes]:
@@ -268,9 +282,10 @@ class _Layout:
         at = int(self.offsets[self.annotation])
         tals = parse_tals(record[at : at + self.spr[self.annotation] * self.width].tobytes())
         try:
-            return float(tals[0].onset) if tals else None
+            value = float(tals[0].onset) if tals else None
         except ValueError:
             return None
+        return value if value is not None and abs(value) < _MAX_ONSET_S else None
 
 
 class _Decoder:
@@ -429,7 +444,11 @@ def open_edf(
     if len(spr) != 1:
         raise InputError(source, "the x, y and z channels have different sample rates")
     for _, signal in axes:
-        if signal.digital_max <= signal.digital_min or signal.physical_max == signal.physical_min:
+        if (
+            signal.digital_max <= signal.digital_min
+            or signal.physical_max == signal.physical_min
+            or not _finite_in_g(signal, bdf)
+        ):
             raise InputError(source, f"channel {signal.label!r} has no usable calibration range")
     duration = edf.duration
     if not 0 < duration < 1e6:
@@ -455,7 +474,10 @@ def open_edf(
             record = np.frombuffer(fh.read(layout.record_bytes), dtype=np.uint8)
         onset = layout.onset(record)
         first_onset = onset if onset is not None else 0.0
-    origin_dt = start_local + timedelta(seconds=int(first_onset // 1))
+    try:
+        origin_dt = start_local + timedelta(seconds=int(first_onset // 1))
+    except OverflowError:  # a start near the year 9999 plus the onset
+        raise InputError(source, "corrupt EDF: the first record's onset is beyond the calendar") from None
     origin = int((origin_dt - datetime(1970, 1, 1)).total_seconds())
     state = DecodeState(origin=origin)
     axes = [(index, signal, _unit_factor(signal.dimension)) for index, signal in axes]
