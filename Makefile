@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test test-full bench-accuracy bench clean
+.PHONY: demo test test-full fuzz bench-kernels bench-accuracy bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,15 @@ demo: $(STAMP)
 	@echo "report: $(CURDIR)/$(DEMO_OUT)/report.html"
 
 test: $(STAMP)
-	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest -q -m "not slow"
+	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest -q -m "not slow and not fuzz"
+
+# Long fuzz runs (thousands of examples per reader and codec).
+fuzz: $(STAMP)
+	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest -q -m fuzz
+
+# pytest-benchmark cases of the kernels (disabled in the normal run).
+bench-kernels: $(STAMP)
+	$(BIN)/python -m pytest -q tests/bench_kernels.py --benchmark-enable
 
 test-full: $(STAMP)
 	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest -q
