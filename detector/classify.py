@@ -1,7 +1,7 @@
 """Event classification: hypnic jerk, periodic leg movement, leg movement, large movement, other.
 
 Every burst gets shape features that do not depend on the sensor's orientation (vector
-magnitudes and angles only) or its rate (seconds, g): duration, peak, rise time, crest factor,
+magnitudes and angles only) or its rate (seconds, g): duration, peak, rise time, energy spread,
 the lasting change of orientation across it, its neighbours' rhythm. The rules, each with its
 source:
 
@@ -10,12 +10,15 @@ source:
   candidate leg movement (15 s bilateral, WASM 2016).
 * **rhythmic trains** — at least 4 bursts at 0.3-4 Hz (hypnagogic foot tremor / HFLM, DOMAIN.md
   §1.3) are ``other``: a rhythm is not a jerk, and its bursts are too short to be LMs.
-* **hypnic_jerk** — a single short transient: shorter than the shortest leg movement (0.5 s,
-  WASM) at the accelerometer, with the peak early (EMG 75-250 ms, DOMAIN.md §1.2), and large
-  enough to be a body jerk rather than a twitch (fragmentary myoclonus is usually invisible,
-  DOMAIN.md §1.3).
+* **hypnic_jerk** — a transient (energy spread below that of a 0.5-s movement, the shortest
+  LM of WASM) that a small logistic model calls a jerk: its duration, spread, rise time, size
+  relative to the night's transients and absolute size, and whether it falls in the window
+  around sleep onset where jerks happen (EMG 75-250 ms at the wake→N1 transition, DOMAIN.md
+  §1.2; twitches and fragmentary myoclonus are smaller and mostly in REM, §1.3). The weights are
+  chosen by ``benchmarks/fit_jerk_model.py``.
 * **lm / plm** — at an ankle only, bursts of 0.5-15 s without a lasting posture change are leg
-  movements, scored per WASM/AASM by :mod:`detector.plm`; those in a series are ``plm``.
+  movements, scored per WASM/AASM by :mod:`detector.plm`; those in a series are ``plm``; the
+  others are ``lm`` only inside the sleep period and away from bouts of restless movement.
 * everything else is **other** (arm movements at the wrist, twitches, knocks, tremor).
 """
 

@@ -29,8 +29,10 @@ from recordings.samples import SampleStream
 MAX_SPAN_S = 45 * 86400.0
 
 LABELLING_NOTE = (
-    "rule-based classifier (detector.classify): posture change -> large_movement; short early-peaking "
-    "transient -> hypnic_jerk; 0.5-15 s movements at an ankle scored per WASM/AASM -> plm/lm"
+    "detector.classify: lasting posture change -> large_movement; 0.5-15 s movements at an ankle "
+    "scored per WASM/AASM -> plm/lm (lm only in the sleep period, not amid restless movement); "
+    "short transients -> hypnic_jerk by a logistic model (shape, size relative to the night, "
+    "timing around onset; weights from benchmarks/fit_jerk_model.py); rhythms and the rest -> other"
 )
 
 
