@@ -31,11 +31,6 @@ HDCZA_MULTIPLIER = 15.0
 HDCZA_CLAMP_DEG = (0.13, 0.50)
 MIN_BLOCK_S = 30 * 60.0
 MAX_BREAK_S = 60 * 60.0
-# van Hees 2015 (GGIR HASIB): a posture change is |Δanglez| > 5°.
-POSTURE_CHANGE_DEG = 5.0
-#: A movement lasting this long (s) is a sign of wake, not a jerk; the shortest turn-over is 3 s
-#: (IRLSSG large-movement rule, DOMAIN.md §1.3).
-SUSTAINED_MOVEMENT_S = 3.0
 #: The onset is searched from 30 min before the HDCZA start to 90 min after it (HDCZA counts
 #: quiet wake in bed as no movement, so its start is often early, but rarely by more than that;
 #: a wider range lets a wake bout later in the night pass for the onset).
