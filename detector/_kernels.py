@@ -92,23 +92,16 @@ def _write_event(events, ne, onset, offset, peak_t, peak_g, peak_jerk, energy, n
     events[ne, E_T2] = t2
 
 
-@njit(cache=True, nogil=True)
-def _emit_epoch(s, epochs, nep):
-    epochs[nep, EP_INDEX] = s[S_EPOCH]
-    epochs[nep, EP_N] = s[S_EP_N]
-    epochs[nep, EP_X] = s[S_EP_SUM]
-    epochs[nep, EP_Y] = s[S_EP_SUM + 1]
-    epochs[nep, EP_Z] = s[S_EP_SUM + 2]
-    epochs[nep, EP_E2] = s[S_EP_E2]
-    epochs[nep, EP_MAX] = math.sqrt(s[S_EP_MAX])
-    epochs[nep, EP_NOISE] = s[S_NOISE]
-    s[S_EP_N] = 0.0
-    s[S_EP_SUM] = 0.0
-    s[S_EP_SUM + 1] = 0.0
-    s[S_EP_SUM + 2] = 0.0
-    s[S_EP_E2] = 0.0
-    s[S_EP_MAX] = 0.0
-    return nep + 1
+@njit(cache=True, nogil=True, inline="always")
+def _write_epoch(epochs, nep, epoch, n, sx, sy, sz, e2, max2, noise):
+    epochs[nep, EP_INDEX] = epoch
+    epochs[nep, EP_N] = n
+    epochs[nep, EP_X] = sx
+    epochs[nep, EP_Y] = sy
+    epochs[nep, EP_Z] = sz
+    epochs[nep, EP_E2] = e2
+    epochs[nep, EP_MAX] = math.sqrt(max2)
+    epochs[nep, EP_NOISE] = noise
 
 
 @njit(cache=True, nogil=True)
@@ -297,14 +290,7 @@ def _burst_kernel(t, xyz, p, s, ring, events, epochs):
         if ti * inv_epoch >= epoch + 1.0:
             ep = math.floor(ti * inv_epoch)
             if ep_n > 0.0:
-                epochs[nep, EP_INDEX] = epoch
-                epochs[nep, EP_N] = ep_n
-                epochs[nep, EP_X] = ep_x
-                epochs[nep, EP_Y] = ep_y
-                epochs[nep, EP_Z] = ep_z
-                epochs[nep, EP_E2] = ep_e2
-                epochs[nep, EP_MAX] = math.sqrt(ep_max2)
-                epochs[nep, EP_NOISE] = noise
+                _write_epoch(epochs, nep, epoch, ep_n, ep_x, ep_y, ep_z, ep_e2, ep_max2, noise)
                 nep += 1
             epoch = ep
             ep_n = 0.0
@@ -360,5 +346,11 @@ def _flush_kernel(p, s, events, epochs):
         ne = 1
     s[S_MODE] = 0.0
     if s[S_EP_N] > 0.0:
-        nep = _emit_epoch(s, epochs, nep)
+        _write_epoch(
+            epochs, 0, s[S_EPOCH], s[S_EP_N], s[S_EP_SUM], s[S_EP_SUM + 1], s[S_EP_SUM + 2],
+            s[S_EP_E2], s[S_EP_MAX], s[S_NOISE],
+        )
+        nep = 1
+        for i in range(S_EP_N, S_EP_MAX + 1):  # the epoch is closed: its sums start again
+            s[i] = 0.0
     return ne, nep
