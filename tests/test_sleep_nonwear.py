@@ -101,3 +101,21 @@ def test_two_days_give_two_nights():
         offset = night["window_s"][0]
         assert abs(night["sleep_onset_s"] - offset - truth["sleep_onset_s"]) < 30 * 60
     assert s["sleep_onset_s"] == s["nights"][0]["sleep_onset_s"]
+
+
+def test_the_sleep_rate_is_measured_over_the_whole_night_not_the_search_range():
+    # 60 min of restless wake (60/h), then 5 h of sleep at 6/h. The onset may be searched only up
+    # to 90 min, but the sleep side of the change point spans the rest of the night.
+    rng = np.random.default_rng(3)
+    wake = np.sort(rng.uniform(0, 3600, 60))
+    sleep = np.sort(rng.uniform(3700, 6 * 3600, 30))
+    on = np.concatenate([wake, sleep])
+    onset, _, _ = refine_onset(on, on + 3.0, 0.0, 6 * 3600.0, latest=90 * 60.0)
+    assert onset == pytest.approx(wake[-1] + 3.0)
+
+
+def test_no_onset_is_placed_after_the_latest_candidate():
+    on = np.sort(np.random.default_rng(4).uniform(0, 3 * 3600, 100))  # restless for 3 h
+    on = np.concatenate([on, [4 * 3600.0]])
+    onset, lo, hi = refine_onset(on, on + 3.0, 0.0, 8 * 3600.0, latest=90 * 60.0)
+    assert onset <= 90 * 60.0 and hi <= 90 * 60.0

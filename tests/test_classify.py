@@ -1,0 +1,61 @@
+"""Classifier rules at their edges: posture change, repositioning, transients beside turn-overs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detector import classify
+from detector.bursts import EVENT_DTYPE
+
+
+def posture_grid(minutes: float, changes: list[tuple[float, float]]) -> dict[str, np.ndarray]:
+    """A 1-s grid of mean acceleration: lying still, tilted by ``deg`` about x at each ``t``."""
+    t = np.arange(int(minutes * 60), dtype=np.float64)
+    tilt = np.zeros_like(t)
+    for at, deg in changes:
+        tilt[t >= at] += deg
+    a = np.radians(tilt)
+    return {"t_s": t, "x": np.zeros_like(t), "y": np.sin(a), "z": np.cos(a)}
+
+
+def bursts(rows: list[tuple[float, float, float]]) -> np.ndarray:
+    """Bursts from (onset, duration, energy spread) with a peak of 0.2 g."""
+    ev = np.zeros(len(rows), dtype=EVENT_DTYPE)
+    for i, (on, dur, spread) in enumerate(rows):
+        ev[i]["onset_s"], ev[i]["duration_s"], ev[i]["offset_s"] = on, dur, on + dur
+        ev[i]["peak_s"], ev[i]["peak_g"], ev[i]["spread_s"] = on + 0.05, 0.2, spread
+        ev[i]["centroid_s"] = on + dur / 2
+    return ev
+
+
+def test_a_jerk_followed_by_an_arousal_turn_over_is_not_itself_a_turn_over():
+    # jerk at 300 s (0.3 s), turn-over 1.5 s after its end, lasting 6 s and turning 40°
+    grid = posture_grid(10, [(303.0, 40.0)])
+    ev = bursts([(300.0, 0.3, 0.05), (301.8, 6.0, 1.5)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "wrist")
+    assert cls.label[1] == "large_movement"
+    assert cls.label[0] != "large_movement" and cls.transient[0]
+
+
+def test_a_long_movement_is_measured_across_its_neighbours():
+    # two parts of one turn-over 1.5 s apart: each part's posture window spans the other
+    grid = posture_grid(10, [(303.0, 40.0)])
+    ev = bursts([(300.0, 2.0, 0.5), (303.5, 3.0, 0.8)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "wrist")
+    assert list(cls.label) == ["large_movement", "large_movement"]
+
+
+@pytest.mark.parametrize("deg, label", [(4.9, "lm"), (5.1, "other"), (9.9, "other"), (10.1, "large_movement")])
+def test_a_lasting_tilt_of_5_degrees_makes_a_leg_movement_a_repositioning(deg, label):
+    grid = posture_grid(10, [(301.0, deg)])
+    ev = bursts([(300.0, 2.0, 0.5)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
+    assert cls.label[0] == label
+
+
+def test_a_leg_movement_that_returns_to_its_posture_is_a_leg_movement():
+    grid = posture_grid(10, [(300.5, 15.0), (301.5, -15.0)])  # dorsiflexion and back
+    ev = bursts([(300.0, 2.0, 0.5)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
+    assert cls.label[0] == "lm"
