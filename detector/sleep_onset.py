@@ -43,6 +43,11 @@ SEARCH_AFTER_S = 90 * 60.0
 MIN_AFTER_S = MIN_BLOCK_S
 #: Half the 95 % chi-square(1) quantile: the likelihood-ratio interval of the change point.
 LR_INTERVAL = 3.84 / 2
+#: The final awakening is searched over the last 30 min of the HDCZA period: HDCZA's sleep period
+#: runs 3-11 min longer than diaries on average (van Hees 2018, DOMAIN.md §4.2); 30 min covers that
+#: bias about three times over without reaching back to wake bouts in the last sleep cycle (45 and
+#: 60 min did, ``hypnic bench accuracy``).
+END_SEARCH_S = 30 * 60.0
 
 
 @dataclass
@@ -163,7 +168,21 @@ def find_sleep_period(
         onset, window = start, [max(float(t_s[0]), start - half), start + half]
     else:
         onset, window = refined[0], [refined[1], refined[2]]
+    end = refine_end(wake_spans[:, 0], wake_spans[:, 1], onset, end)
     return SleepPeriod(onset, end, window, hdcza_start_s=start, threshold_deg=thr)
+
+
+def refine_end(wake_on: np.ndarray, wake_off: np.ndarray, onset: float, hdcza_end: float) -> float:
+    """Final awakening: the onset's change point mirrored in time.
+
+    HDCZA's end, like its start, counts quiet wake in bed as sleep. The end is moved back to the
+    start of the first wake-like movement after which they keep the wake rate, searched over the
+    last :data:`END_SEARCH_S` of the HDCZA period; it is never moved later than HDCZA's end.
+    """
+    if hdcza_end - onset <= MIN_AFTER_S:
+        return hdcza_end
+    found = refine_onset(-wake_off, -wake_on, -hdcza_end, -onset, latest=-(hdcza_end - END_SEARCH_S))
+    return hdcza_end if found is None else -found[0]
 
 
 def refine_onset(

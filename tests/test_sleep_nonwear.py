@@ -8,7 +8,7 @@ import pytest
 from detector.epochs import ANGLE_EPOCH_S
 from detector.night import merge_spans, night_windows
 from detector.nonwear import find_nonwear
-from detector.sleep_onset import quiet_blocks, refine_onset
+from detector.sleep_onset import quiet_blocks, refine_end, refine_onset
 
 
 def minutes(m: float) -> int:
@@ -119,3 +119,25 @@ def test_no_onset_is_placed_after_the_latest_candidate():
     on = np.concatenate([on, [4 * 3600.0]])
     onset, lo, hi = refine_onset(on, on + 3.0, 0.0, 8 * 3600.0, latest=90 * 60.0)
     assert onset <= 90 * 60.0 and hi <= 90 * 60.0
+
+
+def test_the_final_awakening_is_where_restless_movements_start_again():
+    sleep = np.arange(300.0, 6 * 3600 - 600, 720.0)  # 5/h
+    wake = np.sort(np.random.default_rng(5).uniform(6 * 3600 + 60, 6 * 3600 + 1200, 25))
+    on = np.concatenate([sleep, wake])
+    end = refine_end(on, on + 3.0, 0.0, 6 * 3600 + 1200.0)
+    assert end == pytest.approx(wake[0])
+
+
+@pytest.mark.parametrize("restless_min", [29.0, 31.0, 60.0])
+def test_the_final_awakening_moves_back_by_at_most_30_min(restless_min):
+    hdcza_end = 6 * 3600.0
+    wake = np.arange(hdcza_end - restless_min * 60, hdcza_end, 20.0)  # 3 a minute
+    end = refine_end(wake, wake + 2.0, 0.0, hdcza_end)
+    assert hdcza_end - 30 * 60 <= end < hdcza_end
+    if restless_min < 30:
+        assert end == pytest.approx(wake[0])
+
+
+def test_a_quiet_morning_keeps_the_hdcza_end():
+    assert refine_end(np.array([600.0]), np.array([603.0]), 0.0, 6 * 3600.0) == 6 * 3600.0
