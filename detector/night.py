@@ -152,7 +152,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     # Bursts inside non-wear cannot be body movement (a knock on the nightstand).
     keep = ~_in(events["onset_s"], nonwear)
     events = events[keep]
-    cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules)
+    cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules, gaps)
 
     factor = int(round(ANGLE_EPOCH_S / step))
     grid5 = aggregate(grid, factor)
@@ -167,7 +167,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     for a, b in windows:
         sel = (grid5["t_s"] >= a) & (grid5["t_s"] < b)
         if inp.sleep_onset_s is not None and a <= inp.sleep_onset_s < b:
-            sp = _given_period(inp.sleep_onset_s, grid5, sel, wake, excluded5)
+            sp = _given_period(inp.sleep_onset_s, grid5, sel, wake, excluded5, returning5)
         else:
             sp = find_sleep_period(
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
@@ -202,9 +202,13 @@ def _night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
     return nights[-1] if nights and t >= nights[-1]["window_s"][0] else None
 
 
-def _given_period(onset: float, grid5: dict, sel: np.ndarray, wake: np.ndarray, excl: np.ndarray) -> SleepPeriod:
+def _given_period(
+    onset: float, grid5: dict, sel: np.ndarray, wake: np.ndarray, excl: np.ndarray, returning: np.ndarray
+) -> SleepPeriod:
+    """The sleep period of a night whose onset is given: the end is found as when it is not."""
     found = find_sleep_period(
-        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], wake, excl[sel]
+        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], wake, excl[sel],
+        returning[sel],
     )
     t_sel = grid5["t_s"][sel]
     end = found.end_s if found.end_s is not None and found.end_s > onset else float(t_sel[-1] + ANGLE_EPOCH_S)

@@ -337,7 +337,7 @@ def score_pair(
     for s, side in ((a, side_a), (b, side_b)):
         # Stage 1 on the sensor's own clock and grid (posture before and after each burst).
         place = "wrist" if side is None else s.placement
-        parts.append(classify.classify_bursts(s.events, s.grid, step_s, place, rules))
+        parts.append(classify.classify_bursts(s.events, s.grid, step_s, place, rules, s.absent))
         evs.append(map_events(s.events, s.clock))
     n_a = evs[0].shape[0]
     events = np.concatenate(evs)

@@ -59,3 +59,26 @@ def test_a_leg_movement_that_returns_to_its_posture_is_a_leg_movement():
     ev = bursts([(300.0, 2.0, 0.5)])
     cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
     assert cls.label[0] == "lm"
+
+
+@pytest.mark.parametrize("gap_s, events", [(4.9, 1), (5.1, 2)])
+def test_fragments_of_one_turn_over_are_one_event(gap_s, events):
+    from detector.night import merge_events
+
+    second = 302.0 + gap_s
+    grid = posture_grid(10, [(301.0, 20.0), (second + 1.0, 20.0)])  # each part turns 20°
+    ev = bursts([(300.0, 2.0, 0.5), (second, 3.0, 0.8)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "wrist")
+    assert list(cls.label) == ["large_movement", "large_movement"]
+    assert len(merge_events(ev, cls)) == events
+
+
+def test_turn_over_fragments_are_not_joined_across_missing_samples():
+    from detector.night import merge_events
+
+    grid = posture_grid(10, [(301.0, 20.0), (305.0, 20.0)])
+    ev = bursts([(300.0, 2.0, 0.5), (304.0, 3.0, 0.8)])
+    joined = classify.classify_bursts(ev, grid, 1.0, "wrist")
+    assert len(merge_events(ev, joined)) == 1
+    cut = classify.classify_bursts(ev, grid, 1.0, "wrist", gaps=[[302.4, 303.6]])  # 1.2 s lost
+    assert len(merge_events(ev, cut)) == 2

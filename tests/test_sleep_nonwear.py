@@ -141,3 +141,19 @@ def test_the_final_awakening_moves_back_by_at_most_30_min(restless_min):
 
 def test_a_quiet_morning_keeps_the_hdcza_end():
     assert refine_end(np.array([600.0]), np.array([603.0]), 0.0, 6 * 3600.0) == 6 * 3600.0
+
+
+def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
+    # An ankle night with periodic leg movements: their tilts must not count as posture changes
+    # for the end whether the onset is detected or given (same `returning` mask on both paths).
+    from benchmarks.synth import simulate_night
+    from hypnic.pipeline import analyze_stream
+
+    for seed in range(40):
+        sim = simulate_night(seed, 12.5, 5.0, "ankle")
+        if any(e["label"] == "plm" for e in sim.truth["events"]):
+            break
+    detected = analyze_stream(sim.stream(), placement="ankle").summary
+    given = analyze_stream(sim.stream(), placement="ankle", sleep_onset=detected["sleep_onset_s"]).summary
+    assert given["sleep_onset_source"] == "given"
+    assert given["sleep_end_s"] == detected["sleep_end_s"]

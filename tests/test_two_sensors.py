@@ -190,6 +190,7 @@ def test_jerk_decisions_pair_alone_and_unseen():
         ev["rise_time_s"][tr] = rng.uniform(0.02, 0.25, tr.sum())
         ev["duration_s"][tr] = rng.uniform(0.12, 0.45, tr.sum())
         ev["offset_s"][tr] = ev["onset_s"][tr] + ev["duration_s"][tr]
+        ev["energy_g2s"][tr] = ev["peak_g"][tr] ** 2 * rng.uniform(0.01, 0.2, tr.sum())
     periods = [(0.0, NIGHT_S, 1200.0, NIGHT_S)]
     # The ankle was off from 3400 to 3550 s: the wrist's jerk at 3500 s is not "alone"; at 3600 s
     # the ankle moved (a longer movement), which is not "alone" either.
@@ -216,8 +217,10 @@ def test_jerk_decisions_pair_alone_and_unseen():
         assert (r["label"] == "hypnic_jerk") == (post >= classify.JERK_THRESHOLD), r
     assert checked == on.size + 2  # every wrist transient, paired or not
     assert labels == {"hypnic_jerk", "other"}
-    # Jerks with a one-sensor probability between the two thresholds exist in this set.
-    assert any(classify.JERK_THRESHOLD <= x < 0.945 for x in p.values())
+    # Jerks that pass alone but not once "alone" is known (between the two thresholds) exist here.
+    thr = classify.JERK_THRESHOLD
+    odds_needed = thr / (1 - thr) / ts.ALONE_LIKELIHOOD_RATIO
+    assert any(thr <= x < odds_needed / (1 + odds_needed) for x in p.values())
 
 
 def test_leg_movements_come_from_the_ankle_only():
