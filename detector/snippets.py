@@ -70,6 +70,13 @@ class SnippetCollector:
         keep = (t >= req - self.before_s) & (t <= req + self.after_s)
         self.done[req] = (t[keep] - req, x[keep])
 
+    def rekey(self, moves: dict[float, float]) -> None:
+        """Move collected snippets to new times (``old -> new``); their time axes follow."""
+        for old, new in moves.items():
+            if old in self.done and new != old:
+                t, x = self.done.pop(old)
+                self.done[new] = (t + (old - new), x)
+
     def arrays(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Stack the snippets of ``times`` (NaN padded): onset (k,), t (k, m), xyz (k, m, 3)."""
         got = [(float(x), self.done[float(x)]) for x in times if float(x) in self.done]

@@ -43,3 +43,14 @@ def test_window_is_exact():
     assert on.tolist() == [10.0]
     np.testing.assert_allclose(tt[0], np.arange(-20, 21) / fs, atol=1e-12)
     np.testing.assert_allclose(xx[0, :, 0], 10.0 + np.arange(-20, 21) / fs, rtol=1e-6)
+
+
+def test_rekey_moves_a_snippet_and_keeps_its_samples_at_their_times():
+    c = SnippetCollector(before_s=1.0, after_s=1.0)
+    t = np.arange(0.0, 10.0, 0.5)
+    c.feed(t, np.zeros((t.size, 3), dtype=np.float32), np.array([5.0]))
+    c.finish()
+    rel_before = c.done[5.0][0].copy()
+    c.rekey({5.0: 5.25})
+    assert 5.0 not in c.done
+    np.testing.assert_allclose(c.done[5.25][0] + 5.25, rel_before + 5.0)
