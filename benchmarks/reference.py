@@ -302,6 +302,23 @@ def reference_bursts(
     return BurstResult(events, epochs, gaps)
 
 
+def reference_onsets(
+    t: np.ndarray, xyz: np.ndarray, events: np.ndarray, fs: float, params: BurstParams
+) -> np.ndarray:
+    """Transient onsets re-measured on the ±3 s of samples around each (as the pipeline's
+    snippets hold them), with :func:`detector.onsets.relative_onset`."""
+    from detector.classify import TRANSIENT_SPREAD_S
+    from detector.onsets import relative_onset
+
+    out = events["onset_s"].astype(np.float64, copy=True)
+    for i in np.flatnonzero(events["spread_s"] < TRANSIENT_SPREAD_S):
+        on = float(events["onset_s"][i])
+        a, b = np.searchsorted(t, on - 3.0, side="left"), np.searchsorted(t, on + 3.0, side="right")
+        rel = t[a:b] - on
+        out[i] = relative_onset(rel + on, xyz[a:b].astype(np.float32), on, float(events["offset_s"][i]), fs, params)
+    return out
+
+
 def reference_analyze(
     t: np.ndarray,
     xyz: np.ndarray,
@@ -338,6 +355,7 @@ def reference_analyze(
     params = params or BurstParams()
     bursts = reference_bursts(t, xyz, info.fs, params, timings)
     t0 = time.perf_counter()
+    bursts.events["onset_s"] = reference_onsets(t, xyz, bursts.events, info.fs, params)
     events, summary = score_night(
         NightInput(
             bursts=bursts, fs=info.fs, duration_s=float(t[-1]) + 1.0 / info.fs, params=params,
