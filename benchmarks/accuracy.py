@@ -4,7 +4,8 @@ Each night is generated from a seed (:func:`benchmarks.synth.simulate_night`), r
 same pipeline as ``hypnic detect`` and scored against its truth (:mod:`benchmarks.scoring`).
 Conditions beside the base grid check that the figures are not fitted to the generator's
 defaults: amplitudes ×0.5 and ×2, an arbitrary sensor rotation, and a second, deliberately
-different parameter set (``robust_params``).
+different parameter set (``robust_params``). ``pairs`` (and ``robust_pairs``) runs a wrist and an ankle
+sensor of the same night together (``hypnic detect WRIST ANKLE``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
                 elif cond == "noise300":
                     noise = 300.0
                     extra = {}
+                elif cond in ("pairs", "robust_pairs"):
+                    if place != "ankle":
+                        continue  # one wrist+ankle pair per seed and rate
+                    place = "wrist+ankle"
+                    extra["robust"] = cond == "robust_pairs"
                 elif cond != "base":
                     raise ValueError(f"unknown condition {cond!r}")
                 specs.append(NightSpec(cond, seed, fs, place, hours, noise, **extra))
@@ -96,6 +102,42 @@ def smoke_grid() -> list[NightSpec]:
     ]
 
 
+def run_pair(spec: NightSpec) -> NightScore:
+    """A wrist and an ankle sensor on the same night, analysed together (``hypnic detect A B``).
+
+    Expected labels are the ankle's (leg movements need it), with every hypnic jerk that either
+    sensor could see.
+    """
+    from benchmarks.synth import simulate_night
+    from benchmarks.synth_params import robust_params
+    from hypnic.two_sensors import analyze_pair
+
+    nights = {
+        place: simulate_night(
+            spec.seed, spec.fs, spec.hours, place, params=robust_params() if spec.robust else None,
+            noise_density=spec.noise_ug, gaps=spec.gaps, nonwear=spec.nonwear,
+        )
+        for place in ("wrist", "ankle")
+    }
+    analysis = analyze_pair(
+        nights["wrist"].stream(), nights["ankle"].stream(), placement_a="wrist", placement_b="ankle"
+    )
+    truth = nights["ankle"].truth
+    expected = [e for e in expected_labels(truth, "ankle") if e["expected"] != "hypnic_jerk"]
+    seen = {e["onset_s"] for t in nights.values() for e in t.truth["events"]
+            if e["label"] == "hypnic_jerk" and e["visible"]}
+    expected += [dict(e, expected="hypnic_jerk") for e in truth["events"]
+                 if e["label"] == "hypnic_jerk" and e["onset_s"] in seen]
+    expected.sort(key=lambda e: e["onset_s"])
+    labels = score_labels(analysis.events, expected)
+    s = analysis.summary
+    onset_err = None
+    if s["sleep_onset_s"] is not None:
+        onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
+    return NightScore(spec, labels, BurstScore(), onset_err, s["plms_index"],
+                      truth_plms_index(expected, truth), None)
+
+
 def run_night(spec: NightSpec) -> NightScore:
     """Generate, analyse and score one night."""
     from benchmarks.synth import simulate_night
@@ -103,6 +145,8 @@ def run_night(spec: NightSpec) -> NightScore:
     from hypnic.pipeline import analyze_stream
     from recordings.samples import SampleStream
 
+    if spec.placement == "wrist+ankle":
+        return run_pair(spec)
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
         params=robust_params() if spec.robust else None,
