@@ -82,3 +82,28 @@ def test_turn_over_fragments_are_not_joined_across_missing_samples():
     assert len(merge_events(ev, joined)) == 1
     cut = classify.classify_bursts(ev, grid, 1.0, "wrist", gaps=[[302.4, 303.6]])  # 1.2 s lost
     assert len(merge_events(ev, cut)) == 2
+
+
+def _jerk_among_twitches() -> np.ndarray:
+    """One large transient (0.6 g, 0.45 s, ringing) among twenty small ones (0.02 g, 0.15 s)."""
+    rows = [(100.0 + 20 * k, 0.15, 0.03) for k in range(20)] + [(330.0, 0.45, 0.06)]
+    ev = bursts(sorted(rows))
+    big = ev["duration_s"] > 0.3
+    ev["peak_g"] = np.where(big, 0.6, 0.02)
+    ev["rise_time_s"] = np.where(big, 0.06, 0.03)
+    ev["energy_g2s"] = ev["peak_g"] ** 2 * np.where(big, 0.12, 0.03)
+    ev["noise_g"] = 0.002
+    return ev
+
+
+@pytest.mark.parametrize(
+    "period, jerks",
+    [((300.0, 900.0), 1), (None, 0), ((1000.0, 1500.0), 0), ((0.0, 320.0), 0)],
+)
+def test_hypnic_jerks_are_found_from_the_jerk_window_to_the_final_awakening(period, jerks):
+    # no sleep period; sleep starting over 10 min later; sleep over before it: not a sleep start
+    ev = _jerk_among_twitches()
+    cls = classify.classify_bursts(ev, posture_grid(30, []), 1.0, "wrist")
+    s0, s1 = period if period else (None, None)
+    classify.finalize_labels(cls, ev, [(0.0, 1800.0, s0, s1)])
+    assert int(np.sum(cls.label == "hypnic_jerk")) == jerks
