@@ -25,6 +25,7 @@ from hypnic.errors import InputError
 from hypnic.report import signs
 from hypnic.report.folder import NightFolder, read_folder
 from hypnic.report.night import build_night_html, write_night_report
+from hypnic.report.texts import reason_text
 from recordings.outputs import MARKER
 
 VOID = {"img", "meta", "input", "br", "link"}
@@ -248,6 +249,9 @@ def check_shown(v: dict[str, Any], resolved: Any, s: dict[str, Any], lang: str) 
     where = f"{v['src']} ({fmt}) {text!r}"
     if fmt == "none":
         assert resolved is None and text == "—" and raw == "", where
+        return
+    if fmt == "reason":  # the detector's English reason, shown in the page's language
+        assert raw == str(resolved) and text == reason_text(raw, lang), where
         return
     if fmt in ("text", "key"):
         expect = ", ".join(resolved) if isinstance(resolved, list) else str(resolved)

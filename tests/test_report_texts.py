@@ -118,3 +118,24 @@ def test_numbers_are_tagged_with_their_source():
 def test_page_forbids_scripts_and_network():
     page = markup.page("t", "nl", Markup("<p>x</p>"))
     assert "default-src 'none'; img-src data:" in html.unescape(page) and '<html lang="nl">' in page
+
+
+def _detector_reasons() -> set[str]:
+    """Every reason string the detector can write (literals assigned to a ``reason``)."""
+    root = Path(__file__).resolve().parents[1]
+    found = set()
+    for path in [*(root / "detector").glob("*.py"), root / "hypnic" / "two_sensors.py"]:
+        src = path.read_text()
+        found |= set(re.findall(r'reason"?\]?\s*=\s*\(?\s*"([^"]+)"', src))
+    return found
+
+
+def test_every_reason_the_detector_writes_has_a_dutch_text():
+    from hypnic.report.texts import REASONS, reason_text
+
+    reasons = _detector_reasons()
+    assert len(reasons) >= 8  # the scan does find them
+    assert reasons <= set(REASONS), reasons - set(REASONS)
+    for r in reasons:
+        assert reason_text(r, "en") == r and reason_text(r, "nl") != r
+    assert reason_text("something new", "nl") == "something new"

@@ -37,7 +37,7 @@ from hypnic.report.markup import (
     text_value,
     write_html,
 )
-from hypnic.report.texts import LANGS, plain, text
+from hypnic.report.texts import LANGS, plain, reason_text, text
 
 #: Close-ups drawn per report; a restless night can have many more jerks than anyone reads.
 MAX_CLOSEUPS = 24
@@ -137,14 +137,16 @@ class _Night:
         return join([word, " (", text_value(raw, "summary:placement"), ")"])
 
     def reason(self, path: str) -> Markup:
-        """A reason string of the file (English, as the detector wrote it)."""
+        """A reason string of the file, in the page's language where it has a translation."""
+        raw = str(lookup(self.s, path) or "")
+        shown = reason_text(raw, self.lang)
         return tag(
             "data",
-            lookup(self.s, path) or "",
-            value=lookup(self.s, path) or "",
+            shown,
+            value=raw,
             data_src=f"summary:{path}",
-            data_fmt="text",
-            lang="en",
+            data_fmt="reason",
+            lang=self.lang if shown != raw or self.lang == "en" else "en",
         )
 
     # --- sections ---------------------------------------------------------------------------

@@ -516,6 +516,42 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+#: The detector's reasons (``sleep_onset_reason``, ``plms_index_reason``): summary.json keeps them
+#: in English; the page shows them in its language (an unknown reason is shown as written).
+REASONS: dict[str, dict[str, str]] = {
+    "the recording is too short to find sleep": {
+        "nl": "de opname is te kort om er slaap in te vinden",
+    },
+    "no worn, recorded time to look for sleep in": {
+        "nl": "er is geen gedragen, opgenomen tijd om slaap in te zoeken",
+    },
+    "no sustained quiet period of at least 30 minutes (no sleep found)": {
+        "nl": "geen aaneengesloten rustige periode van minstens 30 minuten (geen slaap gevonden)",
+    },
+    "wrist sensor: leg movements need an ankle sensor": {
+        "nl": "sensor aan de pols: voor beenbewegingen is een sensor aan de enkel nodig",
+    },
+    "no recorded, worn time in the sleep period": {
+        "nl": "geen opgenomen, gedragen tijd in de slaapperiode",
+    },
+    "placement unknown: scored as if the sensor were on an ankle": {
+        "nl": "plaats onbekend: gescoord alsof de sensor aan een enkel zat",
+    },
+    "no sleep period found": {"nl": "geen slaapperiode gevonden"},
+    "wrist sensors only: leg movements need an ankle sensor": {
+        "nl": "alleen sensoren aan de pols: voor beenbewegingen is een sensor aan de enkel nodig",
+    },
+    "no recorded, worn time at an ankle in the sleep period": {
+        "nl": "geen opgenomen, gedragen tijd aan een enkel in de slaapperiode",
+    },
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A detector reason in ``lang`` (as written when it has no translation, or in English)."""
+    return REASONS.get(reason, {}).get(lang, reason)
+
+
 def _fields(template: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(template) if f}
 
