@@ -67,6 +67,10 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
     specs = []
     for cond in conditions:
         for k, (fs, place) in enumerate(itertools.product(RATES, PLACEMENTS)):
+            if cond in ("pairs", "robust_pairs"):
+                if place != "ankle":
+                    continue  # one wrist+ankle pair per seed and rate
+                place = "wrist+ankle"
             for s in range(n_seeds):
                 seed = 1000 * s + k
                 noise = NOISE_UG[(s + k) % len(NOISE_UG)]
@@ -83,9 +87,6 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
                     noise = 300.0
                     extra = {}
                 elif cond in ("pairs", "robust_pairs"):
-                    if place != "ankle":
-                        continue  # one wrist+ankle pair per seed and rate
-                    place = "wrist+ankle"
                     extra["robust"] = cond == "robust_pairs"
                 elif cond != "base":
                     raise ValueError(f"unknown condition {cond!r}")
@@ -236,12 +237,13 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     """A plain-text table: one column per condition, one line per figure."""
     keys = [k for k in rows[0] if k != "condition"]
     width = max(len(k) for k in keys) + 2
-    lines = ["".ljust(width) + "".join(r["condition"].rjust(11) for r in rows)]
+    col = max(11, *(len(r["condition"]) + 2 for r in rows))
+    lines = ["".ljust(width) + "".join(r["condition"].rjust(col) for r in rows)]
     for k in keys:
         cells = []
         for r in rows:
             v = r[k]
             cells.append(("—" if isinstance(v, float) and math.isnan(v) else
-                          f"{v:.3f}" if isinstance(v, float) else str(v)).rjust(11))
+                          f"{v:.3f}" if isinstance(v, float) else str(v)).rjust(col))
         lines.append(k.ljust(width) + "".join(cells))
     return "\n".join(lines)

@@ -93,3 +93,14 @@ def test_accuracy_smoke_grid(capsys):
     table = capsys.readouterr().out
     for key in ("jerk_burst_recall", "hypnic_jerk_f1", "plm_f1", "onset_err_median_min"):
         assert key in table
+
+
+def test_the_pairs_condition_is_one_wrist_and_ankle_pair_per_seed_and_rate():
+    from benchmarks.accuracy import RATES, NightSpec, grid, run_night
+
+    specs = grid(3, ["pairs", "robust_pairs"])
+    assert len(specs) == 2 * 3 * len(RATES)
+    assert {s.placement for s in specs} == {"wrist+ankle"}
+    score = run_night(NightSpec("pairs", 1, 12.5, "wrist+ankle", hours=2.0))
+    assert set(score.labels) >= {"hypnic_jerk", "plm", "lm", "large_movement"}
+    assert score.onset_error_min is not None
