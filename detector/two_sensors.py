@@ -44,7 +44,8 @@ PAIR_WINDOW_S = 0.25
 #: jerks showed on one sensor; benchmarks.synth moves every limb in a jerk and one limb in a
 #: twitch). Real jerks may move one segment only and a knock on the bed reaches every limb
 #: (DOMAIN.md §1.1-1.2: "one or more body segments", "often asymmetric"), so far milder values
-#: are assumed: a pair needs p ≥ 0.30 instead of 0.81, a lone transient p ≥ 0.945.
+#: are assumed: with the one-sensor threshold of 0.67 (detector.classify.JERK_THRESHOLD) a pair
+#: needs p ≥ 0.17 and a lone transient p ≥ 0.89 (tests/test_two_sensors.py derives both).
 PAIR_LIKELIHOOD_RATIO = 10.0
 ALONE_LIKELIHOOD_RATIO = 0.25
 #: Stage-1 confidences of scored leg movements, as :func:`detector.classify.classify_bursts` gives.
