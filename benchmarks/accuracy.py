@@ -11,9 +11,12 @@ sensor of the same night together (``hypnic detect WRIST ANKLE``).
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,35 +142,91 @@ def run_pair(spec: NightSpec) -> NightScore:
                       truth_plms_index(expected, truth), None)
 
 
-def run_night(spec: NightSpec) -> NightScore:
-    """Generate, analyse and score one night."""
+def cache_key(spec: NightSpec) -> str:
+    """A file name for a night's bursts: the spec, the generator and the burst stage's code.
+
+    Any change to the generator, the burst kernel, its parameters or the onset re-measurement
+    gives another key, so a cache never hands back bursts the current code would not find.
+    """
+    import hashlib
+    import inspect
+
+    from benchmarks import synth, synth_params, synth_render, synth_timeline
+    from detector import _kernels, bursts, onsets, snippets
+    from hypnic import pipeline
+
+    h = hashlib.sha256(repr(spec).encode())
+    for mod in (synth, synth_params, synth_render, synth_timeline, _kernels, bursts, onsets, snippets):
+        h.update(inspect.getsource(mod).encode())
+    h.update(inspect.getsource(pipeline.analyze_stream).encode())
+    h.update(repr(bursts.BurstParams()).encode())
+    return f"{spec.condition}-{spec.placement}-{spec.fs:g}Hz-seed{spec.seed}-{h.hexdigest()[:16]}"
+
+
+def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], Any]:
+    """The night's bursts (after the burst stage of ``analyze_stream``), truth and stream info."""
     from benchmarks.synth import simulate_night
     from benchmarks.synth_params import robust_params
+    from detector.bursts import BurstResult
     from hypnic.pipeline import analyze_stream
-    from recordings.samples import SampleStream
+    from recordings.samples import SampleStream, StreamInfo
 
-    if spec.placement == "wrist+ankle":
-        return run_pair(spec)
+    path = cache / f"{cache_key(spec)}.npz" if cache is not None else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            bursts = BurstResult(z["events"], z["epochs"], meta["gaps"])
+        info = StreamInfo(source=meta["source"], fs=meta["fs"], start_utc=meta["start_utc"],
+                          utc_offset_s=meta["utc_offset_s"])
+        return bursts, meta["truth"], (info, meta["duration_s"])
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
         params=robust_params() if spec.robust else None,
         noise_density=spec.noise_ug, amplitude_scale=spec.amplitude_scale,
         rotation="random" if spec.rotate else None, gaps=spec.gaps, nonwear=spec.nonwear,
     )
-    truth = night.truth
-    analysis = analyze_stream(
-        SampleStream.from_arrays(night.t, night.xyz, night.info), placement=spec.placement
+    stream = SampleStream.from_arrays(night.t, night.xyz, night.info)
+    bursts = analyze_stream(stream, placement=spec.placement).bursts
+    duration = float(night.t[-1]) + 1.0 / night.info.fs
+    if path is not None:
+        meta = {"gaps": bursts.gaps, "truth": night.truth, "source": night.info.source,
+                "fs": night.info.fs, "start_utc": night.info.start_utc,
+                "utc_offset_s": night.info.utc_offset_s, "duration_s": duration}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, events=bursts.events, epochs=bursts.epochs, meta=json.dumps(meta))
+        os.replace(tmp, path)
+    return bursts, night.truth, (night.info, duration)
+
+
+def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
+    """Generate, analyse and score one night.
+
+    With ``cache`` (a folder), the bursts of each night are kept there and only the night-level
+    scoring (sleep period, labels) runs again on a later call: seconds instead of minutes for a
+    whole grid while working on the classifier.
+    """
+    from detector.bursts import BurstParams
+    from detector.night import NightInput, score_night
+
+    if spec.placement == "wrist+ankle":
+        return run_pair(spec)
+    bursts, truth, (info, duration) = _detect(spec, cache)
+    events, s = score_night(
+        NightInput(
+            bursts=bursts, fs=info.fs, duration_s=duration, params=BurstParams(),
+            placement=spec.placement, start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
+        )
     )
     expected = expected_labels(truth, spec.placement)
-    labels = score_labels(analysis.events, expected)
-    bursts = score_bursts(analysis.bursts.events, truth)
-    s = analysis.summary
+    labels = score_labels(events, expected)
+    bursts_score = score_bursts(bursts.events, truth)
     onset_err = None
     if s["sleep_onset_s"] is not None and truth["sleep_onset_s"] is not None:
         onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
     plms_truth = None if spec.placement == "wrist" else truth_plms_index(expected, truth)
     nw = nonwear_found(s["nonwear"], truth["nonwear"]) if truth.get("nonwear") else None
-    return NightScore(spec, labels, bursts, onset_err, s["plms_index"], plms_truth, nw)
+    return NightScore(spec, labels, bursts_score, onset_err, s["plms_index"], plms_truth, nw)
 
 
 @dataclass
@@ -217,16 +276,35 @@ class ConditionResult:
         return r
 
 
-def run(specs: list[NightSpec], progress: Callable[[NightSpec], None] | None = None) -> list[dict[str, Any]]:
-    """Run a grid; one row per condition, plus ``all`` when there are several."""
+def run(
+    specs: list[NightSpec],
+    progress: Callable[[NightSpec], None] | None = None,
+    cache: Path | None = None,
+    jobs: int = 1,
+) -> list[dict[str, Any]]:
+    """Run a grid; one row per condition, plus ``all`` when there are several.
+
+    ``jobs`` > 1 runs nights in that many processes; the result is the same in any order.
+    """
     results: dict[str, ConditionResult] = {}
     total = ConditionResult("all")
-    for spec in specs:
-        n = run_night(spec)
-        results.setdefault(spec.condition, ConditionResult(spec.condition)).add(n)
-        total.add(n)
-        if progress is not None:
-            progress(spec)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(jobs)
+        scores = pool.map(run_night, specs, [cache] * len(specs))
+    else:
+        pool = None
+        scores = (run_night(spec, cache) for spec in specs)
+    try:
+        for spec, n in zip(specs, scores):
+            results.setdefault(spec.condition, ConditionResult(spec.condition)).add(n)
+            total.add(n)
+            if progress is not None:
+                progress(spec)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     rows = [r.row() for r in results.values()]
     if len(results) > 1:
         rows.append(total.row())

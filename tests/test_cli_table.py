@@ -131,6 +131,8 @@ TABLE: dict[str, list[tuple[list[str], list[str]]]] = {
         (["accuracy", "--hours", "nan"], ["--hours", "positive"]),
         (["accuracy", "--seeds", "0"], ["--seeds", "at least 1"]),
         (["accuracy", "--conditions", "bogus"], ["--conditions", "bogus"]),
+        (["accuracy", "--jobs", "0"], ["--jobs", "at least 1"]),
+        (["accuracy", "--cache", "{a_file}"], ["{a_file}", "not a folder"]),
         (["fast"], ["suite", "invalid choice"]),
     ],
     "record": [

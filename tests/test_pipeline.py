@@ -104,3 +104,26 @@ def test_the_pairs_condition_is_one_wrist_and_ankle_pair_per_seed_and_rate():
     score = run_night(NightSpec("pairs", 1, 12.5, "wrist+ankle", hours=2.0))
     assert set(score.labels) >= {"hypnic_jerk", "plm", "lm", "large_movement"}
     assert score.onset_error_min is not None
+
+
+def test_accuracy_cache_rescoring_gives_the_same_figures(tmp_path, monkeypatch, capsys):
+    import benchmarks.synth
+
+    argv = ["bench", "accuracy", "--smoke", "--json", "--cache", str(tmp_path / "c")]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert len(list((tmp_path / "c").glob("*.npz"))) == 3
+
+    def no_generation(*a, **k):
+        raise AssertionError("a cached night was generated again")
+
+    monkeypatch.setattr(benchmarks.synth, "simulate_night", no_generation)
+    assert main(argv + ["--jobs", "1"]) == 0
+    assert json.loads(capsys.readouterr().out) == first
+
+
+def test_accuracy_in_two_processes_gives_the_same_figures(capsys):
+    assert main(["bench", "accuracy", "--smoke", "--json"]) == 0
+    serial = json.loads(capsys.readouterr().out)
+    assert main(["bench", "accuracy", "--smoke", "--json", "--jobs", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == serial

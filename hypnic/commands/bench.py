@@ -27,6 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--hours", type=float, default=6.5, help="length of each synthetic night")
     p.add_argument("--smoke", action="store_true", help="three short nights (for tests)")
+    p.add_argument(
+        "--cache", metavar="DIR",
+        help="keep each night's bursts in DIR; a rerun only re-scores them (accuracy, for "
+        "classifier work: the key changes with the generator and burst-stage code)",
+    )
+    p.add_argument("--jobs", type=int, default=1, help="nights analysed in parallel (accuracy)")
     p.set_defaults(run=run)
 
 
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
 def _accuracy(args: argparse.Namespace) -> int:
     import json
     import sys
+    from pathlib import Path
 
     from tqdm import tqdm
 
@@ -56,9 +63,14 @@ def _accuracy(args: argparse.Namespace) -> int:
         raise InputError("--seeds", f"must be at least 1, got {args.seeds}")
     if not args.hours > 0:
         raise InputError("--hours", f"must be positive, got {args.hours}")
+    if args.jobs < 1:
+        raise InputError("--jobs", f"must be at least 1, got {args.jobs}")
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and cache.exists() and not cache.is_dir():
+        raise InputError(args.cache, "is not a folder (--cache)")
     specs = smoke_grid() if args.smoke else grid(args.seeds, conditions, args.hours)
     with tqdm(total=len(specs), desc="nights", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
-        rows = run(specs, progress=lambda spec: bar.update(1))
+        rows = run(specs, progress=lambda spec: bar.update(1), cache=cache, jobs=args.jobs)
     if args.json:
         print(json.dumps(rows, indent=1, default=float))
     else:
