@@ -4,7 +4,7 @@ Each night is generated from a seed (:func:`benchmarks.synth.simulate_night`), r
 same pipeline as ``hypnic detect`` and scored against its truth (:mod:`benchmarks.scoring`).
 Conditions beside the base grid check that the figures are not fitted to the generator's
 defaults: amplitudes ×0.5 and ×2, an arbitrary sensor rotation, and a second, deliberately
-different parameter set (``robust_params``). ``pairs`` (and ``robust_pairs``) runs a wrist and an ankle
+different parameter set (``robust_params``); ``alt`` is a third set (``alt_params``). ``pairs`` (and ``robust_pairs``) runs a wrist and an ankle
 sensor of the same night together (``hypnic detect WRIST ANKLE``).
 """
 
@@ -50,6 +50,7 @@ class NightSpec:
     amplitude_scale: float = 1.0
     rotate: bool = False
     robust: bool = False
+    alt: bool = False
     gaps: bool = False
     nonwear: bool = False
 
@@ -86,6 +87,8 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
                     extra["rotate"] = True
                 elif cond == "robust":
                     extra["robust"] = True
+                elif cond == "alt":
+                    extra["alt"] = True
                 elif cond == "noise300":
                     noise = 300.0
                     extra = {}
@@ -166,7 +169,7 @@ def cache_key(spec: NightSpec) -> str:
 def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], Any]:
     """The night's bursts (after the burst stage of ``analyze_stream``), truth and stream info."""
     from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import robust_params
+    from benchmarks.synth_params import alt_params, robust_params
     from detector.bursts import BurstResult
     from hypnic.pipeline import analyze_stream
     from recordings.samples import SampleStream, StreamInfo
@@ -181,7 +184,7 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
         return bursts, meta["truth"], (info, meta["duration_s"])
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
-        params=robust_params() if spec.robust else None,
+        params=robust_params() if spec.robust else alt_params() if spec.alt else None,
         noise_density=spec.noise_ug, amplitude_scale=spec.amplitude_scale,
         rotation="random" if spec.rotate else None, gaps=spec.gaps, nonwear=spec.nonwear,
     )

@@ -333,3 +333,30 @@ def robust_params() -> SynthParams:
         noise_density_ug=(150.0, 430.0),
         lsb_g=16.0 / 16384.0,  # 14 bit at +-8 g
     )
+
+
+def alt_params() -> SynthParams:
+    """A third parameter set (session 2), for checking choices between classifier variants.
+
+    Differs from both others: more and longer awakenings (0.8/h, 2-12 min), jerks from 10 min
+    before to 12 min after onset with a lower amplitude floor (0.08 g) and less ringing, longer
+    and stronger leg movements, longer turn-overs, more and smaller twitches, restless wake
+    (30-90 fidgets/h), a quieter sensor. It was used to choose between alternatives (which
+    features, which search range), never to fit weights; a truly unseen check needs a new set.
+    """
+    return default_params().replace(
+        name="alt",
+        onset_min=(8.0, 50.0), long_wake_start_p=0.15, long_onset_min=(50.0, 150.0),
+        wake_bouts_per_h=0.8, wake_bout_min=(2.0, 12.0),
+        jerk_count_p=(0.3, 0.3, 0.25, 0.15), jerk_window_s=(-600.0, 700.0), jerk_late_p=0.2,
+        jerk_amp_g=(0.08, 1.0), jerk_emg_s=(0.09, 0.22), jerk_osc_hz=(6.0, 12.0),
+        jerk_osc_s=(0.08, 0.25), jerk_ring_rel=(0.2, 0.7), jerk_limb_gain=(0.5, 1.0),
+        plm_night_p=0.45, plm_index_per_h=(8.0, 50.0), plm_imi_rls_s=(18.0, 35.0),
+        plm_imi_jitter=0.12,
+        lm_dur_median_s=3.6, lm_dur_sigma=0.4, lm_amp_g=(0.05, 0.5), lm_tilt_deg=(4.0, 25.0),
+        lm_isolated_per_h=(0.3, 3.0),
+        turn_per_h=(5.0, 14.0), turn_dur_median_s=15.0, turn_amp_g=(0.08, 0.6),
+        twitch_per_h=(15.0, 40.0), twitch_amp_g=(0.01, 0.06), twitch_dur_s=(0.04, 0.12),
+        fidget_per_h=(30.0, 90.0), fidget_amp_g=(0.03, 0.25), fidget_dur_s=(0.6, 6.0),
+        noise_density_ug=(100.0, 250.0),
+    )

@@ -6,8 +6,8 @@ import argparse
 
 CONDITIONS = ("base", "amp_x0.5", "amp_x2", "rotated", "robust")
 #: Also available: every night at 300 µg/√Hz (issue 2's false-burst figure); wrist+ankle pairs
-#: analysed together (two sensors, issue 3).
-EXTRA_CONDITIONS = ("noise300", "pairs", "robust_pairs")
+#: analysed together (two sensors, issue 3); a third generator parameter set (alt).
+EXTRA_CONDITIONS = ("noise300", "alt", "pairs", "robust_pairs")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
