@@ -47,6 +47,12 @@ POSTURE_MARGIN_S = 1.0
 #: Large movements closer than this are one posture change: the margins and windows of the
 #: posture measured after one and before the next would overlap.
 TURN_JOIN_S = 2 * POSTURE_MARGIN_S + POSTURE_WINDOW_S
+#: The hold of a leg movement: bursts of one leg closer than this are the movement out and the
+#: movement back of one LM (see :func:`held_offsets`). 3 s: the mean PLMS lasts 3.2 s (SD 0.65;
+#: DOMAIN.md §2.3, PMC4434558), so a hold is rarely longer. Benchmark (amp x0.5, where weak LMs
+#: arrive in pieces): PLM F1 .930 -> .975, LM F1 .785 -> .864; 2 s gave .963 / .848; no condition
+#: lost.
+LM_HOLD_S = 3.0
 #: Longer than any candidate LM (15 s bilateral, WASM 2016; DOMAIN.md §2.1).
 LONGEST_LM_S = plm.CLM_MAX_BILATERAL_S
 #: Shortest LM (WASM/AASM 0.5 s; DOMAIN.md §2.1).
@@ -96,6 +102,9 @@ class Classified:
     group: np.ndarray
     #: Short transients (energy spread below that of a 0.5-s movement): jerk candidates.
     transient: np.ndarray
+    #: Bursts scored as leg movements at an ankle: not large, not rhythmic, not transient, not a
+    #: repositioning, at least the shortest LM long.
+    leg_like: np.ndarray | None = None
 
 
 def posture_around(
@@ -258,12 +267,14 @@ def classify_bursts(
     series = np.zeros(n, dtype=np.int64)
     group = np.arange(n)
     legs = None
+    gap_spans = np.asarray(gaps if gaps is not None else [], dtype=np.float64).reshape(-1, 2)
+    lm_like = ~large & ~in_train & ~transient & ~reposition & (dur >= SHORTEST_LM_S)
     if placement != "wrist":
-        lm_like = ~large & ~in_train & ~transient & ~reposition & (dur >= SHORTEST_LM_S)
         idx = np.flatnonzero(lm_like | large)
         side = PLACEMENT_LEG.get(placement, plm.UNKNOWN_LEG)
         legs = plm.score_leg_movements(
-            onset[idx], offset[idx], np.full(idx.size, side), large[idx], rules=rules
+            onset[idx], held_offsets(onset[idx], offset[idx], large[idx], gap_spans),
+            np.full(idx.size, side), large[idx], rules=rules,
         )
         for k, members in enumerate(legs.members):
             orig = idx[members]
@@ -275,9 +286,31 @@ def classify_bursts(
             elif legs.candidate[k]:
                 label[orig] = "lm"
                 conf[orig] = 0.6
-    gap_spans = np.asarray(gaps if gaps is not None else [], dtype=np.float64).reshape(-1, 2)
     join_turn_fragments(onset, offset, label == "large_movement", group, gap_spans)
-    return Classified(label, conf, series, turn, in_train, legs, group, transient)
+    return Classified(label, conf, series, turn, in_train, legs, group, transient, lm_like)
+
+
+def _no_gap_between(end: float, start: float, gaps: np.ndarray) -> bool:
+    return not np.any((gaps[:, 0] < start) & (gaps[:, 1] > end))
+
+
+def held_offsets(onset: np.ndarray, offset: np.ndarray, large: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """Offsets of leg-movement bursts, each reaching the next one when it is the same movement.
+
+    A leg movement is tibialis anterior activity: ankle dorsiflexion (DOMAIN.md §0), held, and a
+    return. The muscle stays active through the hold, so EMG scoring sees one LM, but the
+    foot is still while held: an accelerometer sees the movement out and the movement back as two
+    bursts. Bursts less than :data:`LM_HOLD_S` apart are therefore given to the WASM scoring as
+    one (their gap closed, so its same-leg joining merges them); the scoring still decides
+    whether the whole is a candidate (at most 10 s). Never across a large movement or a gap.
+    """
+    out = offset.astype(np.float64, copy=True)
+    for i in range(onset.shape[0] - 1):
+        if large[i] or large[i + 1] or onset[i + 1] - offset[i] >= LM_HOLD_S:
+            continue
+        if _no_gap_between(offset[i], onset[i + 1], gaps):
+            out[i] = max(out[i], onset[i + 1])
+    return out
 
 
 def join_turn_fragments(
@@ -293,7 +326,7 @@ def join_turn_fragments(
     """
     for i in range(1, onset.shape[0]):
         if large[i] and large[i - 1] and onset[i] - offset[i - 1] < TURN_JOIN_S:
-            if not np.any((gaps[:, 0] < onset[i]) & (gaps[:, 1] > offset[i - 1])):
+            if _no_gap_between(offset[i - 1], onset[i], gaps):
                 group[i] = group[i - 1]
 
 

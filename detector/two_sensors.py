@@ -132,6 +132,7 @@ def _concat(parts: list[classify.Classified], sizes: list[int]) -> classify.Clas
         legs=None,
         group=np.concatenate([p.group + o for p, o in zip(parts, offsets)]),
         transient=np.concatenate([p.transient for p in parts]),
+        leg_like=np.concatenate([p.leg_like for p in parts]),
     )
 
 
@@ -139,27 +140,33 @@ def _view(cls: classify.Classified, sl: slice) -> classify.Classified:
     """The bursts ``sl`` of a Classified as views: labels set on it land in ``cls``."""
     return classify.Classified(
         cls.label[sl], cls.confidence[sl], cls.series[sl], cls.orientation_change_deg[sl],
-        cls.in_train[sl], None, cls.group[sl], cls.transient[sl],
+        cls.in_train[sl], None, cls.group[sl], cls.transient[sl], cls.leg_like[sl],
     )
 
 
 def _subset(cls: classify.Classified, idx: np.ndarray) -> classify.Classified:
     return classify.Classified(
         cls.label[idx], cls.confidence[idx], cls.series[idx], cls.orientation_change_deg[idx],
-        cls.in_train[idx], None, cls.group[idx], cls.transient[idx],
+        cls.in_train[idx], None, cls.group[idx], cls.transient[idx], cls.leg_like[idx],
     )
 
 
 def leg_movement_like(events: np.ndarray, cls: classify.Classified) -> np.ndarray:
-    """Bursts stage 1 treats as leg movements: not large, not in a rhythmic train, not a
-    transient, at least the shortest LM long (the rule of :func:`classify.classify_bursts`)."""
+    """Bursts stage 1 treats as leg movements (``Classified.leg_like``: not large, not in a
+    rhythmic train, not a transient, not a repositioning, at least the shortest LM long)."""
+    if cls.leg_like is not None:
+        return cls.leg_like & (cls.label != "large_movement")
     large = cls.label == "large_movement"
     long_enough = events["duration_s"] >= classify.SHORTEST_LM_S
     return ~large & ~cls.in_train & ~cls.transient & long_enough
 
 
 def bilateral_legs(
-    events: np.ndarray, cls: classify.Classified, side: np.ndarray, rules: str
+    events: np.ndarray,
+    cls: classify.Classified,
+    side: np.ndarray,
+    rules: str,
+    gaps: list[list[float]] | None = None,
 ) -> None:
     """Score the leg movements of two ankles together (in place on the combined bursts).
 
@@ -172,6 +179,8 @@ def bilateral_legs(
     side : ndarray of int
         The leg of each burst's sensor.
     rules : {"wasm", "aasm"}
+    gaps : list of [float, float], optional
+        Where either sensor has no samples (pair time line): no leg movement is held across.
     """
     legs_before = np.isin(cls.label, ("plm", "lm")) | (cls.series > 0)
     cls.label[legs_before] = "other"
@@ -180,9 +189,13 @@ def bilateral_legs(
     cls.group[:] = np.arange(cls.group.size)
     large = cls.label == "large_movement"
     idx = np.flatnonzero(leg_movement_like(events, cls) | large)
-    legs = plm.score_leg_movements(
-        events["onset_s"][idx], events["offset_s"][idx], side[idx], large[idx], rules=rules
-    )
+    on, off = events["onset_s"][idx], events["offset_s"][idx].astype(np.float64)
+    gap_spans = np.asarray(gaps or [], dtype=np.float64).reshape(-1, 2)
+    for leg in np.unique(side[idx]):  # the hold of one leg's movement (classify.held_offsets)
+        mine = np.flatnonzero(side[idx] == leg)
+        order = mine[np.argsort(on[mine], kind="stable")]
+        off[order] = classify.held_offsets(on[order], off[order], large[idx][order], gap_spans)
+    legs = plm.score_leg_movements(on, off, side[idx], large[idx], rules=rules)
     for k, members in enumerate(legs.members):
         orig = idx[members]
         cls.group[orig] = orig.min()
@@ -345,7 +358,8 @@ def score_pair(
     sensor = np.repeat(np.array([0, 1]), [n_a, evs[1].shape[0]])
     cls = _concat(parts, [n_a, evs[1].shape[0]])
     if side_a is not None and side_b is not None:
-        bilateral_legs(events, cls, np.where(sensor == 0, side_a, side_b), rules)
+        absent = list(a.absent) + [[float(b.clock.to_a(x)), float(b.clock.to_a(y))] for x, y in b.absent]
+        bilateral_legs(events, cls, np.where(sensor == 0, side_a, side_b), rules, absent)
 
     # Stage 2 per sensor: the jerk model's reference is each sensor's own transients.
     for sl in (slice(0, n_a), slice(n_a, None)):

@@ -107,3 +107,20 @@ def test_hypnic_jerks_are_found_from_the_jerk_window_to_the_final_awakening(peri
     s0, s1 = period if period else (None, None)
     classify.finalize_labels(cls, ev, [(0.0, 1800.0, s0, s1)])
     assert int(np.sum(cls.label == "hypnic_jerk")) == jerks
+
+
+@pytest.mark.parametrize("gap_s, scored", [(2.9, 1), (3.1, 2)])
+def test_the_movement_out_and_back_of_one_leg_movement_is_one_lm(gap_s, scored):
+    # dorsiflexion 1 s, held (no acceleration), return 1 s: two bursts, one LM
+    grid = posture_grid(10, [])
+    ev = bursts([(300.0, 1.0, 0.28), (301.0 + gap_s, 1.0, 0.28)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
+    assert list(cls.label) == ["lm", "lm"]
+    assert cls.legs.onset_s.size == scored
+
+
+def test_a_held_leg_movement_is_not_joined_across_a_gap():
+    grid = posture_grid(10, [])
+    ev = bursts([(300.0, 1.0, 0.28), (303.0, 1.0, 0.28)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle", gaps=[[301.5, 302.5]])
+    assert cls.legs.onset_s.size == 2
