@@ -336,9 +336,8 @@ def finalize_labels(
     """Stage 2: labels that need the sleep period, in place.
 
     ``periods`` holds ``(window_start, window_end, sleep_onset, sleep_end)`` per night. Transients
-    from the start of the jerk window to the end of the sleep period become ``hypnic_jerk`` where
-    the jerk model says so (its confidence is the model's probability); a night without a sleep
-    period has none (DOMAIN.md §1.2: sleep starts occur at the wake→sleep transition, or in sleep
+    up to the end of the sleep period become ``hypnic_jerk`` where the jerk model says so (its
+    confidence is the model's probability); a night without a sleep period has none (DOMAIN.md §1.2: sleep starts occur at the wake→sleep transition, or in sleep
     in patients); a leg movement outside a PLM series and outside the sleep period is ``other``:
     leg movements are scored during sleep (PLMS, DOMAIN.md §2), and restless legs while awake in
     bed look the same as fidgeting.
@@ -350,14 +349,11 @@ def finalize_labels(
         if idx.size:
             p = jerk_probability(jerk_features(events[mine], cls.transient[mine], s0))
             p = p[np.searchsorted(np.flatnonzero(mine), idx)]
-            # Sleep starts happen falling asleep or asleep: from the start of the jerk window to
-            # the final awakening, and not at all in a night without sleep.
-            t = onset[idx]
-            asleep = (
-                np.zeros(idx.size, dtype=bool) if s0 is None or s1 is None
-                else (t >= s0 + JERK_WINDOW_S[0]) & (t <= s1)
-            )
-            jerk = (p >= JERK_THRESHOLD) & asleep
+            # Sleep starts happen falling asleep or asleep: not after the final awakening and not
+            # in a night without sleep. Before the onset they are kept: the onset estimate can be
+            # late by tens of minutes, and falling asleep can take several tries.
+            before_end = np.zeros(idx.size, dtype=bool) if s0 is None or s1 is None else onset[idx] <= s1
+            jerk = (p >= JERK_THRESHOLD) & before_end
             cls.label[idx[jerk]] = "hypnic_jerk"
             cls.confidence[idx] = np.where(jerk, p, 1 - p)
         if s0 is not None and s1 is not None:

@@ -98,10 +98,11 @@ def _jerk_among_twitches() -> np.ndarray:
 
 @pytest.mark.parametrize(
     "period, jerks",
-    [((300.0, 900.0), 1), (None, 0), ((1000.0, 1500.0), 0), ((0.0, 320.0), 0)],
+    [((300.0, 900.0), 1), ((1000.0, 1500.0), 1), (None, 0), ((0.0, 320.0), 0), ((0.0, 330.0), 1)],
 )
-def test_hypnic_jerks_are_found_from_the_jerk_window_to_the_final_awakening(period, jerks):
-    # no sleep period; sleep starting over 10 min later; sleep over before it: not a sleep start
+def test_hypnic_jerks_are_found_up_to_the_final_awakening(period, jerks):
+    # before an estimated onset: kept (the estimate may be late); after the final awakening or
+    # in a night without a sleep period: not a sleep start
     ev = _jerk_among_twitches()
     cls = classify.classify_bursts(ev, posture_grid(30, []), 1.0, "wrist")
     s0, s1 = period if period else (None, None)
