@@ -6,7 +6,8 @@ recoverable from wrist accelerometers during sleep). Averaged over one second, w
 noise nearly vanishes (its standard deviation is ND/√2 for a noise density ND) while breathing
 does not, and it swings with the breath's 3-5 s period. A sensor on a nightstand shows no
 movement at all, one-second posture means that wander no more than its own noise predicts, and
-no rhythm in them. Such spans of at least 5 minutes are non-wear.
+no rhythm in them. Such spans of at least 5 minutes (2 at the recording's start or end) are
+non-wear.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import numpy as np
 #: still sleeper is common, so the breathing-rhythm test carries the decision and 5 min of
 #: 1-s means (900 values, null s.d. of the autocorrelation 0.03) suffice.
 MIN_NONWEAR_S = 300.0
+#: A span cut by the start or the end of the recording (the sensor put on after recording began,
+#: or taken off shortly before it stopped) needs only 2 min: 360 values still put white noise's
+#: autocorrelation at s.d. 0.05, half the rhythm threshold, and breathing stays far above it.
+MIN_NONWEAR_EDGE_S = 120.0
 #: Window over which micro-motion is measured.
 WINDOW_S = 60.0
 #: A single still minute is a candidate when its micro-motion is below this multiple of the
@@ -101,7 +106,7 @@ def find_nonwear(
     n = t_s.shape[0]
     w = int(WINDOW_S)
     n_win = n // w
-    if n_win * WINDOW_S < MIN_NONWEAR_S:
+    if n_win * WINDOW_S < MIN_NONWEAR_EDGE_S:
         return []
     xyz = np.stack([x, y, z], axis=1)[: n_win * w].reshape(n_win, w, 3)
     present = ~np.isnan(xyz[..., 0])
@@ -131,8 +136,12 @@ def find_nonwear(
     spans: list[list[float]] = []
     d = np.diff(np.concatenate([[0], candidate.astype(np.int8), [0]]))
     for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
-        if (b - a) * WINDOW_S < MIN_NONWEAR_S:
+        at_edge = a == 0 or b == n_win
+        if (b - a) * WINDOW_S < (MIN_NONWEAR_EDGE_S if at_edge else MIN_NONWEAR_S):
             continue
-        if breathing_rhythm(resid[a:b], present[a:b]) < RHYTHM_THRESHOLD:
+        # White noise's autocorrelation shrinks as 1/√n: the threshold is 0.1 at 5 min and
+        # stays as many null standard deviations away on a shorter span at an edge.
+        threshold = max(RHYTHM_THRESHOLD, RHYTHM_THRESHOLD * np.sqrt(MIN_NONWEAR_S / ((b - a) * WINDOW_S)))
+        if breathing_rhythm(resid[a:b], present[a:b]) < threshold:
             spans.append([float(t_s[a * w]), float(t_s[b * w - 1] + 1.0)])
     return spans

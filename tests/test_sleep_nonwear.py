@@ -71,6 +71,30 @@ def test_a_breathing_body_is_worn(breath_mg):
     assert find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006) == []
 
 
+def _worn_then_off(off_min: float, at_end: bool):
+    """30 min of a breathing body, with the last (or first) ``off_min`` minutes on a table."""
+    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=2.0)
+    off = t >= t[-1] + 1 - off_min * 60 if at_end else t < off_min * 60
+    xyz[off, 0] -= 2e-3 * np.sin(2 * np.pi * 0.25 * t[off])  # the breathing stops
+    return find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006)
+
+
+@pytest.mark.parametrize("at_end", [True, False])
+@pytest.mark.parametrize("off_min, found", [(1.9, False), (3.0, True)])
+def test_a_sensor_taken_off_at_the_recording_edge_needs_only_2_min(at_end, off_min, found):
+    spans = _worn_then_off(off_min, at_end)
+    assert bool(spans) is found, spans
+
+
+@pytest.mark.parametrize("off_min, found", [(4.0, False), (6.0, True)])
+def test_inside_the_recording_non_wear_needs_5_min(off_min, found):
+    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=2.0)
+    off = (t >= 600) & (t < 600 + off_min * 60)
+    xyz[off, 0] -= 2e-3 * np.sin(2 * np.pi * 0.25 * t[off])
+    spans = find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006)
+    assert bool(spans) is found, spans
+
+
 def test_recordings_over_a_day_split_noon_to_noon_local_time():
     # starts 20:00 local (UTC+1) on a Monday, lasts 50 h
     wins = night_windows(50 * 3600.0, "2026-11-23T19:00:00+00:00", 3600.0)
