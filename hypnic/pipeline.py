@@ -29,10 +29,13 @@ from recordings.samples import SampleStream
 MAX_SPAN_S = 45 * 86400.0
 
 LABELLING_NOTE = (
-    "detector.classify: lasting posture change -> large_movement; 0.5-15 s movements at an ankle "
-    "scored per WASM/AASM -> plm/lm (lm only in the sleep period, not amid restless movement); "
-    "short transients -> hypnic_jerk by a logistic model (shape, size relative to the night, "
-    "timing around onset; weights from benchmarks/fit_jerk_model.py); rhythms and the rest -> other"
+    "detector.classify: lasting posture change >= 10 deg -> large_movement; 0.5-15 s movements at "
+    "an ankle that return to their posture (out and back < 3 s apart = one) scored per WASM/AASM "
+    "-> plm/lm (lm only in the sleep period, not amid restless movement; a lasting 5-10 deg tilt "
+    "is a repositioning -> other); short transients (onset re-measured at 2% of their own peak "
+    "energy) -> hypnic_jerk by a logistic model (shape, size relative to the night, timing around "
+    "onset; weights from benchmarks/fit_jerk_model.py), none after the final awakening; rhythms "
+    "and the rest -> other"
 )
 
 
