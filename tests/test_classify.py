@@ -125,3 +125,28 @@ def test_a_held_leg_movement_is_not_joined_across_a_gap():
     ev = bursts([(300.0, 1.0, 0.28), (303.0, 1.0, 0.28)])
     cls = classify.classify_bursts(ev, grid, 1.0, "ankle", gaps=[[301.5, 302.5]])
     assert cls.legs.onset_s.size == 2
+
+
+@pytest.mark.parametrize(
+    "company, label",
+    [
+        ([], "lm"),
+        (["turn"], "lm"),  # one turn-over nearby: sleep has those
+        (["leg", "leg"], "lm"),  # legs alone: a thinned periodic run in sleep
+        (["turn", "leg"], "other"),  # the body and the legs restless together: a wake bout
+        (["turn", "turn"], "other"),
+    ],
+)
+def test_a_leg_movement_amid_body_and_leg_movements_is_wake(company, label):
+    changes, rows = [], [(1000.0, 2.0, 0.5)]
+    for k, kind in enumerate(company):
+        at = 1000.0 + 30.0 * (k + 1) * (-1) ** k  # within ±2 min
+        rows.append((at, 4.0, 1.0))
+        if kind == "turn":
+            changes.append((at + 2.0, 30.0))
+    grid = posture_grid(40, changes)
+    ev = bursts(sorted(rows))
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
+    classify.finalize_labels(cls, ev, [(0.0, 2400.0, 100.0, 2300.0)])
+    i = int(np.flatnonzero(ev["onset_s"] == 1000.0)[0])
+    assert cls.label[i] == label
