@@ -162,6 +162,10 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     legs = np.isin(cls.label, ("plm", "lm"))
     returning5 = _overlaps(grid5["t_s"], ANGLE_EPOCH_S, events["onset_s"][legs], events["offset_s"][legs])
 
+    # At an ankle, wake in bed shows few movements, so the brief transients of sleep (twitches,
+    # jerks) are the second witness of the onset; at the wrist the arm's own fidgeting is clear
+    # and the onset is found from it alone (transients there made wrist onsets worse).
+    marks = events["onset_s"][cls.transient] if inp.placement != "wrist" else None
     windows = night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)
     periods: list[SleepPeriod] = []
     for a, b in windows:
@@ -171,7 +175,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         else:
             sp = find_sleep_period(
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
-                wake, excluded5[sel], returning5[sel],
+                wake, excluded5[sel], returning5[sel], marks,
             )
         periods.append(sp)
     classify.finalize_labels(

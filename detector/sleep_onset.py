@@ -101,6 +101,7 @@ def find_sleep_period(
     wake_spans: np.ndarray,
     exclude: np.ndarray | None = None,
     returning: np.ndarray | None = None,
+    sleep_marks: np.ndarray | None = None,
 ) -> SleepPeriod:
     """Find the main sleep period on a regular grid of 5-s epochs.
 
@@ -118,6 +119,8 @@ def find_sleep_period(
     returning : ndarray of bool, optional
         Epochs whose z-angle change belongs to a movement that returns to its posture (a leg
         movement): not a posture change.
+    sleep_marks : ndarray of float, optional
+        Times of brief transients, more frequent asleep (see :func:`refine_onset`).
 
     Returns
     -------
@@ -161,7 +164,8 @@ def find_sleep_period(
             i += 1
         search_from = float(t_s[min(i, n - 1)])
     refined = refine_onset(
-        wake_spans[:, 0], wake_spans[:, 1], search_from, end, latest=start + SEARCH_AFTER_S
+        wake_spans[:, 0], wake_spans[:, 1], search_from, end, latest=start + SEARCH_AFTER_S,
+        sleep_marks=sleep_marks,
     )
     if refined is None:
         half = HDCZA_ROLL_S / 2  # HDCZA's own resolution: half its rolling median
@@ -185,9 +189,14 @@ def refine_end(wake_on: np.ndarray, wake_off: np.ndarray, onset: float, hdcza_en
     return hdcza_end if found is None else -found[0]
 
 
+def _poisson_ll(k: int, t: float) -> float:
+    """Log-likelihood of ``k`` events in ``t`` seconds at their own rate (terms in k! dropped)."""
+    return k * np.log(k / t) if k > 0 else 0.0
+
+
 def refine_onset(
     wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, search_to: float,
-    latest: float | None = None,
+    latest: float | None = None, sleep_marks: np.ndarray | None = None,
 ) -> tuple[float, float, float] | None:
     """Sleep onset: where wake-like movements change from a wake rate to a sleep rate.
 
@@ -206,6 +215,11 @@ def refine_onset(
         The span the two-rate model is fitted over (s).
     latest : float, optional
         The last change point considered (default ``search_to``).
+    sleep_marks : ndarray of float, optional
+        Times of brief transients (twitches, jerks): a second Poisson stream in the same
+        likelihood, whose rate may rise at sleep onset but not fall (fragmentary myoclonus and
+        twitches belong to sleep, DOMAIN.md §1.3; jerks to its onset). Where they do not rise,
+        they count at one rate and move nothing.
 
     Returns
     -------
@@ -221,8 +235,12 @@ def refine_onset(
     n = ends.size
     if n == 0:
         return a, a, a
+    marks = np.sort(np.asarray(sleep_marks if sleep_marks is not None else [], dtype=np.float64))
+    marks = marks[(marks >= a) & (marks <= b)]
+    m = marks.size
+    one_rate_marks = _poisson_ll(m, b - a)
     cands = [a]
-    lls = [n * np.log(n / (b - a))]
+    lls = [_poisson_ll(n, b - a) + one_rate_marks]
     for k in range(n):
         c = ends[k]
         n1, t1 = k + 1, c - a
@@ -231,11 +249,14 @@ def refine_onset(
             continue
         if latest is not None and c > latest:
             break
-        r1, r2 = n1 / t1, (n2 / t2 if n2 else 0.0)
-        if r1 <= r2:
+        if n1 / t1 <= n2 / t2:
             continue
+        m1 = int(np.searchsorted(marks, c, side="right"))
+        marks_ll = (
+            _poisson_ll(m1, t1) + _poisson_ll(m - m1, t2) if m1 / t1 <= (m - m1) / t2 else one_rate_marks
+        )
         cands.append(float(c))
-        lls.append(n1 * np.log(r1) + (n2 * np.log(r2) if n2 else 0.0))
+        lls.append(_poisson_ll(n1, t1) + _poisson_ll(n2, t2) + marks_ll)
     ll = np.asarray(lls)
     best = int(np.argmax(ll))
     near = np.asarray(cands)[ll >= ll[best] - LR_INTERVAL]

@@ -181,3 +181,23 @@ def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
     given = analyze_stream(sim.stream(), placement="ankle", sleep_onset=detected["sleep_onset_s"]).summary
     assert given["sleep_onset_source"] == "given"
     assert given["sleep_end_s"] == detected["sleep_end_s"]
+
+
+def test_twitches_that_start_with_sleep_help_place_the_onset():
+    # wake-like movements barely thin out at the onset (12/h -> 8/h) but twitches start with sleep
+    rng = np.random.default_rng(7)
+    onset = 3600.0
+    wake = np.sort(np.concatenate([rng.uniform(0, onset, 12), rng.uniform(onset, 6 * 3600, 40)]))
+    twitches = np.sort(rng.uniform(onset + 60, 6 * 3600, 150))
+    alone, _, _ = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0, latest=2 * 3600.0)
+    both, _, _ = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0, latest=2 * 3600.0, sleep_marks=twitches)
+    assert abs(both - onset) < abs(alone - onset) and abs(both - onset) < 600
+
+
+def test_transients_that_thin_out_at_the_onset_move_nothing():
+    rng = np.random.default_rng(8)
+    wake = np.sort(np.concatenate([rng.uniform(0, 1800, 40), rng.uniform(1900, 6 * 3600, 30)]))
+    awake_transients = np.sort(rng.uniform(0, 1800, 30))  # fidgety wake, nothing in sleep
+    a = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0)
+    b = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0, sleep_marks=awake_transients)
+    assert a == b
