@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from firmware_bridge.codecs import CodecError
@@ -227,10 +227,11 @@ def test_decode_passes_timestamp_errors_on():
     assert frame.timestamps_ns.tolist() == [498, 499, 500]
 
 
-@given(st.binary(min_size=10, max_size=40))
+# Bits 6-7 of byte 0 are not part of the measurement type: the first byte is drawn below 0x40
+# (an assume() threw away three inputs in four and failed Hypothesis's health check at random).
+@given(st.tuples(st.integers(0, 0x3F), st.binary(min_size=9, max_size=39)).map(lambda t: bytes([t[0]]) + t[1]))
 def test_header_round_trip(data):
     frame = parse_frame(data)
-    assume(data[0] < 0x40)  # bits 6-7 of byte 0 are not part of the measurement type
     rebuilt = build_frame(
         frame.measurement_type,
         frame.timestamp_ns,
