@@ -15,10 +15,13 @@ source:
   relative to the night's transients and absolute size, and whether it falls in the window
   around sleep onset where jerks happen (EMG 75-250 ms at the wake→N1 transition, DOMAIN.md
   §1.2; twitches and fragmentary myoclonus are smaller and mostly in REM, §1.3). The weights are
-  chosen by ``benchmarks/fit_jerk_model.py``.
-* **lm / plm** — at an ankle only, bursts of 0.5-15 s without a lasting posture change are leg
-  movements, scored per WASM/AASM by :mod:`detector.plm`; those in a series are ``plm``; the
-  others are ``lm`` only inside the sleep period and away from bouts of restless movement.
+  chosen by ``benchmarks/fit_jerk_model.py``. None after the final awakening, none in a night
+  without sleep.
+* **lm / plm** — at an ankle only, bursts of 0.5-15 s that return to their posture are leg
+  movements (a lasting 5-10° tilt is a repositioning, ``other``); the movement out and back of
+  one LM, < 3 s apart, is one (:func:`held_offsets`); they are scored per WASM/AASM by
+  :mod:`detector.plm`; those in a series are ``plm``; the others are ``lm`` only inside the sleep
+  period and away from bouts of restless movement (:func:`restless`).
 * everything else is **other** (arm movements at the wrist, twitches, knocks, tremor).
 """
 
