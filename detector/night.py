@@ -43,6 +43,9 @@ class NightInput:
     start_utc: str | None = None
     utc_offset_s: float = 0.0
     reader_gaps: list[list[float]] = field(default_factory=list)
+    #: Brief transients another sensor of the same night saw (on this sensor's clock): more
+    #: witnesses of the sleep onset (:func:`detector.sleep_onset.refine_onset`).
+    sleep_marks: np.ndarray | None = None
 
 
 def wake_movements(events: np.ndarray, cls: classify.Classified, placement: str) -> np.ndarray:
@@ -166,6 +169,8 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     # jerks) are the second witness of the onset; at the wrist the arm's own fidgeting is clear
     # and the onset is found from it alone (transients there made wrist onsets worse).
     marks = events["onset_s"][cls.transient] if inp.placement != "wrist" else None
+    if inp.sleep_marks is not None:
+        marks = np.sort(np.concatenate([marks if marks is not None else [], inp.sleep_marks]))
     windows = night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)
     periods: list[SleepPeriod] = []
     for a, b in windows:

@@ -466,3 +466,47 @@ def test_the_wrist_gives_the_sleep_period_and_a_given_onset_wins():
     assert (p["sleep_onset_s"], p["sleep_onset_source"], p["sleep_end_s"]) == (2000.0, "given", 25000.0)
     (p,) = choose_periods([night_a], [night_b], False, 26000.0, 30000.0)
     assert p["sleep_end_s"] == 30000.0  # the detected end lies before the given onset
+
+
+@pytest.mark.parametrize("wrist_first", [True, False])
+def test_the_wrists_sleep_period_hears_the_ankles_transients_on_its_own_clock(wrist_first, monkeypatch):
+    import detector.night
+    from detector.bursts import BurstResult
+    from hypnic import two_sensors as pair
+    from hypnic.pipeline import Analysis
+
+    clock = ClockMap(offset_s=100.0, drift_ppm=50.0)  # B's time on A's line
+    ankle_ev = bursts((1000.0, 0.3, "jerk"), (2000.0, 3.0, "leg"), (3000.0, 0.3, "jerk"))
+    wrist_ev = bursts((1500.0, 0.3, "jerk"))
+
+    def one(ev, place):
+        s = {"fs_hz": 50.0, "duration_s": NIGHT_S, "placement": place, "start_utc": None,
+             "utc_offset_s": 0.0, "gaps": [], "nonwear": [[2900.0, 3100.0]] if place == "ankle" else [],
+             "sleep_onset_s": 1.0}
+        return Analysis([], s, bursts=BurstResult(ev, np.zeros(0, EPOCH_DTYPE), [])), s
+
+    (oa, sa), (ob, sb) = (one(wrist_ev, "wrist"), one(ankle_ev, "ankle"))
+    if not wrist_first:
+        (oa, sa), (ob, sb) = (ob, sb), (oa, sa)
+    seen = {}
+
+    def fake_score(inp):
+        seen["marks"], seen["placement"] = inp.sleep_marks, inp.placement
+        return [], {"sleep_onset_s": 42.0}
+
+    monkeypatch.setattr(detector.night, "score_night", fake_score)
+    sides = ts.leg_sides(sa["placement"], sb["placement"])
+    out_a, out_b = pair._wrist_with_leg_marks((oa, ob), (sa, sb), sides, clock, None, "wasm", None)
+    # the ankle's transients outside its non-wear (the one at 3000 s is inside it), mapped
+    expected = clock.to_b([1000.0]) if wrist_first is False else clock.to_a([1000.0])
+    assert seen["placement"] == "wrist"
+    np.testing.assert_allclose(seen["marks"], expected)
+    wrist_out, ankle_out = (out_a, out_b) if wrist_first else (out_b, out_a)
+    assert wrist_out["sleep_onset_s"] == 42.0 and ankle_out["sleep_onset_s"] == 1.0
+
+
+def test_two_ankles_keep_their_own_sleep_periods():
+    from hypnic import two_sensors as pair
+
+    s = ({"placement": "left_ankle"}, {"placement": "right_ankle"})
+    assert pair._wrist_with_leg_marks((None, None), s, (plm.LEFT, plm.RIGHT), ClockMap(), None, "wasm", None) == s
