@@ -18,13 +18,17 @@ from detector import classify
 from detector.bursts import BurstParams, BurstResult
 from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
 from detector.nonwear import find_nonwear
-from detector.sleep_onset import SleepPeriod, find_sleep_period
+from detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
 
 #: "Jerks while falling asleep" are counted in the classifier's jerk window around the onset.
 JERK_WINDOW_S = classify.JERK_WINDOW_S
 #: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
 NIGHT_SPLIT_HOUR = 12
 SPLIT_MIN_RECORDING_S = 24 * 3600.0
+#: A sustained movement that leaves the limb tilted by this much or more has moved it to a new
+#: place (a repositioning); less is a movement that returned. A 3-s posture mean resolves
+#: ~0.1 degree (1 mg of breathing micro-motion against 1 g, DOMAIN.md §5.2).
+SETTLED_DEG = 1.0
 #: A night whose sleep starts within 5 min of its window's start was cut by the recording start.
 COMPLETE_MARGIN_S = 300.0
 
@@ -44,23 +48,44 @@ class NightInput:
     utc_offset_s: float = 0.0
     reader_gaps: list[list[float]] = field(default_factory=list)
     #: Brief transients another sensor of the same night saw (on this sensor's clock): more
-    #: witnesses of the sleep onset (:func:`detector.sleep_onset.refine_onset`).
+    #: witnesses of the sleep onset (:func:`onset_witnesses`).
     sleep_marks: np.ndarray | None = None
 
 
-def wake_movements(events: np.ndarray, cls: classify.Classified, placement: str) -> np.ndarray:
-    """Onset and end of wake-like movements: restless movements that are not sleep phenomena.
+def onset_witnesses(
+    events: np.ndarray, cls: classify.Classified, placement: str, other_marks: np.ndarray | None = None
+) -> list[Witness]:
+    """The movements whose rates change at sleep onset (:mod:`detector.sleep_states`).
 
-    Fidgeting (sustained movement) is what wake in bed looks like. Transients (jerks, twitches)
-    happen while falling asleep and periodic leg movements are a sleep phenomenon: neither marks
-    wake. Turn-overs happen in sleep too (6.8/h in healthy sleep, DOMAIN.md §1.3) but far more
-    often in restless wake; at the wrist the arm's own fidgeting is the clearer sign and
-    turn-overs are left out, at an ankle (which does not see the arm) they are needed.
+    * small repositionings: a sustained movement that leaves the limb tilted by
+      :data:`SETTLED_DEG` or more, short of a turn-over. This is the fidgeting of wake in bed;
+      asleep, a limb stays where it lies, returns to it after a leg movement, or moves with the
+      whole body in a turn-over.
+    * turn-overs: more frequent awake than asleep (median 6.8/h in healthy sleep, DOMAIN.md §1.3).
+    * brief transients (twitches, jerks): sleep phenomena (DOMAIN.md §1.2-1.3).
+    * at the wrist, sustained arm movements that return to their posture (reaching, scratching):
+      sleep does not make them. At an ankle the same kind of movement is a leg movement, which
+      happens in sleep but in runs (PLMS) that break the model's one-rate-per-state Poisson
+      picture; left out (the benchmark's ankle onsets were better without it).
+    * ``other_marks``: transients another sensor of the same night saw (on this clock).
     """
-    wake = (cls.series == 0) & (events["spread_s"] >= classify.TRANSIENT_SPREAD_S)
+    on, off = events["onset_s"], events["offset_s"]
+    sustained = ~cls.transient & ~cls.in_train
+    large = cls.label == "large_movement"
+    tilt = cls.orientation_change_deg
+    repositioning = sustained & ~large & (tilt >= SETTLED_DEG)
+    returning = sustained & ~large & (tilt < SETTLED_DEG) & (cls.series == 0)
+    out = [
+        Witness(on[repositioning], off[repositioning], True, "repositioning"),
+        Witness(on[large], off[large], True, "turn_over"),
+        Witness(on[cls.transient], off[cls.transient], False, "transient"),
+    ]
     if placement == "wrist":
-        wake &= cls.label != "large_movement"
-    return np.stack([events["onset_s"][wake], events["offset_s"][wake]], axis=1)
+        out.append(Witness(on[returning], off[returning], True, "arm_movement"))
+    if other_marks is not None and other_marks.size:
+        m = np.sort(np.asarray(other_marks, dtype=np.float64))
+        out.append(Witness(m, m, False, "other_sensor_transient"))
+    return out
 
 
 def night_windows(duration_s: float, start_utc: str | None, utc_offset_s: float) -> list[tuple[float, float]]:
@@ -159,28 +184,21 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     factor = int(round(ANGLE_EPOCH_S / step))
     grid5 = aggregate(grid, factor)
-    wake = wake_movements(events, cls, inp.placement)
     excluded5 = _in(grid5["t_s"] + ANGLE_EPOCH_S / 2, nonwear)
     # A leg movement returns to its posture: its tilt is not a posture change for HDCZA.
     legs = np.isin(cls.label, ("plm", "lm"))
     returning5 = _overlaps(grid5["t_s"], ANGLE_EPOCH_S, events["onset_s"][legs], events["offset_s"][legs])
-
-    # At an ankle, wake in bed shows few movements, so the brief transients of sleep (twitches,
-    # jerks) are the second witness of the onset; at the wrist the arm's own fidgeting is clear
-    # and the onset is found from it alone (transients there made wrist onsets worse).
-    marks = events["onset_s"][cls.transient] if inp.placement != "wrist" else None
-    if inp.sleep_marks is not None:
-        marks = np.sort(np.concatenate([marks if marks is not None else [], inp.sleep_marks]))
+    witnesses = onset_witnesses(events, cls, inp.placement, inp.sleep_marks)
     windows = night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)
     periods: list[SleepPeriod] = []
     for a, b in windows:
         sel = (grid5["t_s"] >= a) & (grid5["t_s"] < b)
         if inp.sleep_onset_s is not None and a <= inp.sleep_onset_s < b:
-            sp = _given_period(inp.sleep_onset_s, grid5, sel, wake, excluded5, returning5)
+            sp = _given_period(inp.sleep_onset_s, grid5, sel, witnesses, excluded5, returning5)
         else:
             sp = find_sleep_period(
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
-                wake, excluded5[sel], returning5[sel], marks,
+                witnesses, excluded5[sel], returning5[sel],
             )
         periods.append(sp)
     classify.finalize_labels(
@@ -212,12 +230,13 @@ def _night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _given_period(
-    onset: float, grid5: dict, sel: np.ndarray, wake: np.ndarray, excl: np.ndarray, returning: np.ndarray
+    onset: float, grid5: dict, sel: np.ndarray, witnesses: list[Witness], excl: np.ndarray,
+    returning: np.ndarray,
 ) -> SleepPeriod:
     """The sleep period of a night whose onset is given: the end is found as when it is not."""
     found = find_sleep_period(
-        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], wake, excl[sel],
-        returning[sel],
+        grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel], witnesses,
+        excl[sel], returning[sel],
     )
     t_sel = grid5["t_s"][sel]
     end = found.end_s if found.end_s is not None and found.end_s > onset else float(t_sel[-1] + ANGLE_EPOCH_S)

@@ -7,11 +7,13 @@ blocks longer than 30 min joined across breaks shorter than 60 min; the longest 
 period. A brief burst (a jerk, a twitch) does not change the posture, so it does not break the
 quiet.
 
-HDCZA finds the time in bed rather than sleep (quiet wake counts as no movement) and its edges
-have the resolution of its 5-min median. The onset is then refined to the end of the last
-wake-like movement (fidgeting, turning over) before the movements thin out to what sleep shows:
-a person who fidgets is not asleep yet, and a person lying still with only brief jerks is
-falling asleep.
+HDCZA finds the time in bed rather than sleep (quiet wake counts as no movement), its edges have
+the resolution of its 5-min median, and at an ankle, which barely tilts while a person lies
+awake, it often starts with the recording. The onset is therefore found from the movements
+themselves: witnesses whose rates differ awake and asleep (:class:`Witness`: small
+repositionings and turn-overs awake, twitches asleep...) in a hidden Markov model of the night
+(:mod:`detector.sleep_states`), from 30 min before HDCZA's start to its end. The final awakening
+is the same question asked backwards over HDCZA's last 30 min (:func:`refine_end`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import median_filter
+from scipy.special import gammaln
 
 from detector.epochs import ANGLE_EPOCH_S, z_angle
+from detector.sleep_states import STEP_S, SleepStates, bin_counts, fit_states
 
 # DOMAIN.md §4.1, GGIR HASPT.R (HDCZA defaults).
 HDCZA_ROLL_S = 300.0
@@ -31,23 +35,26 @@ HDCZA_MULTIPLIER = 15.0
 HDCZA_CLAMP_DEG = (0.13, 0.50)
 MIN_BLOCK_S = 30 * 60.0
 MAX_BREAK_S = 60 * 60.0
-#: The onset is searched from 30 min before the HDCZA start to 90 min after it (HDCZA counts
-#: quiet wake in bed as no movement, so its start is often early, but rarely by more than that;
-#: a wider range lets a wake bout later in the night pass for the onset). The sleep side of each
-#: candidate is measured to the end of the sleep period: cutting it at the search range leaves
-#: too few sleep movements to tell the sleep rate (the benchmark's onset p90 fell from 40 to
-#: 16 min when the sleep side was extended, ``hypnic bench accuracy``).
+#: The onset is searched from 30 min before the HDCZA start (HDCZA counts quiet wake in bed as
+#: no movement, so its start is often early, rarely late) to the HDCZA end.
 SEARCH_BEFORE_S = 30 * 60.0
-SEARCH_AFTER_S = 90 * 60.0
 #: The sleep side of a change point must span at least 30 min (HDCZA's own minimum block).
 MIN_AFTER_S = MIN_BLOCK_S
-#: Half the 95 % chi-square(1) quantile: the likelihood-ratio interval of the change point.
-LR_INTERVAL = 3.84 / 2
+#: Weight of the prior on each side's rate, in seconds of observation at the witness's rate over
+#: the whole span: a few movements' worth, so that one movement right after the search start does
+#: not make a "wake rate" of its own.
+PRIOR_S = 600.0
+#: Candidate change points are this far apart: finer than any movement interval that matters.
+CANDIDATE_STEP_S = 15.0
 #: The final awakening is searched over the last 30 min of the HDCZA period: HDCZA's sleep period
 #: runs 3-11 min longer than diaries on average (van Hees 2018, DOMAIN.md §4.2); 30 min covers that
 #: bias about three times over without reaching back to wake bouts in the last sleep cycle (45 and
-#: 60 min did, ``hypnic bench accuracy``).
+#: 60 min did, ``hypnic bench accuracy``). The night's model (:mod:`detector.sleep_states`) is not
+#: used for the end: over a whole night of weak evidence its final awakening drifted by hours.
 END_SEARCH_S = 30 * 60.0
+#: Witnesses count at most once per model step: movements that come in clusters (a restless
+#: minute, a run of leg movements) would otherwise outweigh everything else.
+MAX_PER_STEP = 1.0
 
 
 @dataclass
@@ -98,10 +105,9 @@ def find_sleep_period(
     x: np.ndarray,
     y: np.ndarray,
     z: np.ndarray,
-    wake_spans: np.ndarray,
+    witnesses: list[Witness],
     exclude: np.ndarray | None = None,
     returning: np.ndarray | None = None,
-    sleep_marks: np.ndarray | None = None,
 ) -> SleepPeriod:
     """Find the main sleep period on a regular grid of 5-s epochs.
 
@@ -111,16 +117,13 @@ def find_sleep_period(
         Epoch starts on a regular 5-s grid.
     x, y, z : ndarray of float
         Mean acceleration per epoch (NaN where no samples).
-    wake_spans : ndarray of float, shape (k, 2)
-        Onset and end (s) of wake-like movements: sustained movements and posture changes, not
-        brief bursts and not periodic leg movements.
+    witnesses : list of Witness
+        Movements whose rate changes at sleep onset (:func:`change_point`).
     exclude : ndarray of bool, optional
         Epochs that cannot be sleep (non-wear).
     returning : ndarray of bool, optional
         Epochs whose z-angle change belongs to a movement that returns to its posture (a leg
         movement): not a posture change.
-    sleep_marks : ndarray of float, optional
-        Times of brief transients, more frequent asleep (see :func:`refine_onset`).
 
     Returns
     -------
@@ -156,108 +159,172 @@ def find_sleep_period(
     a, b = max(blocks, key=lambda ab: ab[1] - ab[0])
     start = float(t_s[a])
     end = float(t_s[b - 1] + ANGLE_EPOCH_S)
-    wake_spans = np.asarray(wake_spans, dtype=np.float64).reshape(-1, 2)
     search_from = max(float(t_s[0]), start - SEARCH_BEFORE_S)
     if exclude is not None:  # not from inside non-wear: the sensor was not on anyone
         i = int(np.searchsorted(t_s, search_from))
         while i < n and exclude[i]:
             i += 1
         search_from = float(t_s[min(i, n - 1)])
-    refined = refine_onset(
-        wake_spans[:, 0], wake_spans[:, 1], search_from, end, latest=start + SEARCH_AFTER_S,
-        sleep_marks=sleep_marks,
-    )
-    if refined is None:
+    states = night_states(t_s, valid, witnesses, search_from, end)
+    on_q = states.quantiles(states.onset_p, (0.5, 0.025, 0.975)) if states is not None else None
+    if on_q is None:
         half = HDCZA_ROLL_S / 2  # HDCZA's own resolution: half its rolling median
         onset, window = start, [max(float(t_s[0]), start - half), start + half]
     else:
-        onset, window = refined[0], [refined[1], refined[2]]
-    end = refine_end(wake_spans[:, 0], wake_spans[:, 1], onset, end)
+        onset, window = on_q[0], [on_q[1], on_q[2]]
+    end = refine_end(witnesses, onset, end)
     return SleepPeriod(onset, end, window, hdcza_start_s=start, threshold_deg=thr)
 
 
-def refine_end(wake_on: np.ndarray, wake_off: np.ndarray, onset: float, hdcza_end: float) -> float:
+def refine_end(witnesses: list[Witness], onset: float, hdcza_end: float) -> float:
     """Final awakening: the onset's change point mirrored in time.
 
-    HDCZA's end, like its start, counts quiet wake in bed as sleep. The end is moved back to the
-    start of the first wake-like movement after which they keep the wake rate, searched over the
-    last :data:`END_SEARCH_S` of the HDCZA period; it is never moved later than HDCZA's end.
+    HDCZA's end, like its start, counts quiet wake in bed as sleep. The end is moved back to where
+    the witnesses change from their sleep rates to their wake rates, searched over the last
+    :data:`END_SEARCH_S` of the HDCZA period; it is never moved later than HDCZA's end.
     """
     if hdcza_end - onset <= MIN_AFTER_S:
         return hdcza_end
-    found = refine_onset(-wake_off, -wake_on, -hdcza_end, -onset, latest=-(hdcza_end - END_SEARCH_S))
+    mirrored = [w.mirrored() for w in witnesses]
+    found = change_point(mirrored, -hdcza_end, -onset, latest=-(hdcza_end - END_SEARCH_S))
     return hdcza_end if found is None else -found[0]
 
 
-def _poisson_ll(k: int, t: float) -> float:
-    """Log-likelihood of ``k`` events in ``t`` seconds at their own rate (terms in k! dropped)."""
-    return k * np.log(k / t) if k > 0 else 0.0
+@dataclass(frozen=True)
+class Witness:
+    """One kind of movement whose rate differs between wake and sleep.
+
+    Attributes
+    ----------
+    onset_s, end_s : ndarray of float
+        Onset and end of each movement (s).
+    falls : bool
+        True when the rate is higher awake than asleep (fidgeting, turning over), False when it
+        is higher asleep (twitches, leg movements).
+    name : str
+    """
+
+    onset_s: np.ndarray
+    end_s: np.ndarray
+    falls: bool
+    name: str = ""
+
+    def times(self) -> np.ndarray:
+        """When each movement tells the state: a wake movement's end (awake at least until then),
+        a sleep movement's onset (asleep from then), sorted."""
+        return np.sort(np.asarray(self.end_s if self.falls else self.onset_s, dtype=np.float64))
+
+    def mirrored(self) -> Witness:
+        """The same witness with time reversed (for the final awakening)."""
+        return Witness(-np.asarray(self.end_s), -np.asarray(self.onset_s), self.falls, self.name)
 
 
-def refine_onset(
-    wake_on: np.ndarray, wake_off: np.ndarray, search_from: float, search_to: float,
-    latest: float | None = None, sleep_marks: np.ndarray | None = None,
+def _log_marginal(n: np.ndarray, t: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """log P(n events in t seconds) for a Poisson rate with a Gamma(alpha, beta) prior (terms in
+    n! dropped: they are the same for every change point)."""
+    return gammaln(alpha + n) - gammaln(alpha) + alpha * np.log(beta) - (alpha + n) * np.log(beta + t)
+
+
+def change_point(
+    witnesses: list[Witness], search_from: float, search_to: float, latest: float | None = None
 ) -> tuple[float, float, float] | None:
-    """Sleep onset: where wake-like movements change from a wake rate to a sleep rate.
+    """Where the witnesses change from their wake rates to their sleep rates, once.
 
-    Wake-like movements (see :func:`detector.night.wake_movements`) are treated as a Poisson
-    process whose rate drops at sleep onset (healthy sleep has a median of 6.8 large movements
-    per hour, DOMAIN.md §1.3; wake in bed is restless). The onset is the maximum-likelihood
-    change point of a two-rate model over the search range, placed at the end of the last
-    wake-like movement before the drop. Parameter-free apart from the search range, so it adapts
-    to restless and quiet sleepers alike.
+    Used backwards in time for the final awakening (:func:`refine_end`); the onset uses the
+    night's model, which also knows brief awakenings (:mod:`detector.sleep_states`).
+
+    Each witness is a Poisson process whose rate changes once, at the onset, in its own
+    direction: fidgeting and small repositionings stop (wake in bed is restless; in sleep a limb
+    either stays, returns to where it lay after a leg movement, or moves with a turn-over, whose
+    rate also falls: median 6.8/h in healthy sleep, DOMAIN.md §1.3), while twitches, jerks and
+    leg movements are sleep phenomena (DOMAIN.md §1.2-1.3, §2). A witness whose rates do not
+    change in its direction at a candidate counts at one rate there and moves nothing.
+
+    Each side's rate has a Gamma prior centred on the witness's rate over the whole span and
+    worth :data:`PRIOR_S` of observation, and is integrated out: a candidate right after the
+    first movement is not a spike of likelihood, as it is when the rates are estimated (the
+    profile likelihood). With a flat prior over candidates every :data:`CANDIDATE_STEP_S`, the
+    onset is the posterior median (it minimises the expected absolute error) and the window the
+    central 95 % of the posterior.
 
     Parameters
     ----------
-    wake_on, wake_off : ndarray of float
-        Onset and end (s) of the wake-like movements.
+    witnesses : list of Witness
     search_from, search_to : float
         The span the two-rate model is fitted over (s).
     latest : float, optional
-        The last change point considered (default ``search_to``).
-    sleep_marks : ndarray of float, optional
-        Times of brief transients (twitches, jerks): a second Poisson stream in the same
-        likelihood, whose rate may rise at sleep onset but not fall (fragmentary myoclonus and
-        twitches belong to sleep, DOMAIN.md §1.3; jerks to its onset). Where they do not rise,
-        they count at one rate and move nothing.
+        The last change point considered (default: :data:`MIN_AFTER_S` before ``search_to``).
 
     Returns
     -------
     (onset, earliest, latest) or None
-        ``earliest``/``latest`` bound the change points whose likelihood is within the 95 %
-        likelihood-ratio interval of the best (log-likelihood within 1.92 of it).
+        The posterior median and the central 95 %; ``(search_from,) * 3`` when no witness
+        changes its rate the right way at any candidate; None when the span leaves no candidate
+        or holds no movement.
     """
     a, b = float(search_from), float(search_to)
-    if b <= a:
+    last = b - MIN_AFTER_S  # a short empty tail would look like perfect sleep
+    if latest is not None:
+        last = min(last, float(latest))
+    if last <= a:
         return None
-    keep = (wake_off >= a) & (wake_on <= b)
-    ends = np.sort(np.clip(wake_off[keep], a, b))
-    n = ends.size
-    if n == 0:
-        return a, a, a
-    marks = np.sort(np.asarray(sleep_marks if sleep_marks is not None else [], dtype=np.float64))
-    marks = marks[(marks >= a) & (marks <= b)]
-    m = marks.size
-    one_rate_marks = _poisson_ll(m, b - a)
-    cands = [a]
-    lls = [_poisson_ll(n, b - a) + one_rate_marks]
-    for k in range(n):
-        c = ends[k]
-        n1, t1 = k + 1, c - a
-        n2, t2 = n - k - 1, b - c
-        if t1 <= 0 or t2 < MIN_AFTER_S:  # a short empty tail would look like perfect sleep
-            continue
-        if latest is not None and c > latest:
-            break
-        if n1 / t1 <= n2 / t2:
-            continue
-        m1 = int(np.searchsorted(marks, c, side="right"))
-        marks_ll = (
-            _poisson_ll(m1, t1) + _poisson_ll(m - m1, t2) if m1 / t1 <= (m - m1) / t2 else one_rate_marks
-        )
-        cands.append(float(c))
-        lls.append(_poisson_ll(n1, t1) + _poisson_ll(n2, t2) + marks_ll)
-    ll = np.asarray(lls)
-    best = int(np.argmax(ll))
-    near = np.asarray(cands)[ll >= ll[best] - LR_INTERVAL]
-    return cands[best], float(near.min()), float(near.max())
+    if not any(np.any((w.times() >= a) & (w.times() <= b)) for w in witnesses):
+        return None  # nothing moved: no evidence for any candidate
+    c = np.arange(a, last + 1e-9, CANDIDATE_STEP_S)
+    ll = np.zeros(c.shape)
+    evidence = np.zeros(c.shape, dtype=bool)
+    t1, t2 = c - a, b - c
+    for w in witnesses:
+        times = w.times()
+        times = times[(times >= a) & (times <= b)]
+        total = times.size
+        alpha = (total + 0.5) / (b - a) * PRIOR_S
+        n1 = np.searchsorted(times, c, side="right").astype(np.float64)
+        n2 = total - n1
+        two = _log_marginal(n1, t1, alpha, PRIOR_S) + _log_marginal(n2, t2, alpha, PRIOR_S)
+        one = _log_marginal(np.float64(total), np.float64(b - a), alpha, PRIOR_S)
+        # The direction is judged on the observed rates (n1/t1 against n2/t2): the prior's
+        # smoothing would make an empty stretch at the search start look like a drop.
+        right_way = n1 * t2 > n2 * t1 if w.falls else n1 * t2 < n2 * t1
+        ll += np.where(right_way, two, one)
+        evidence |= right_way
+    if not np.any(evidence):
+        return a, a, a  # no witness changes its rate the right way anywhere: no change
+    p = np.exp(ll - ll.max())
+    cdf = np.cumsum(p) / p.sum()
+    q = np.searchsorted(cdf, [0.5, 0.025, 0.975])
+    q = np.minimum(q, c.size - 1)
+    return float(c[q[0]]), float(c[q[1]]), float(c[q[2]])
+
+
+def night_states(
+    t_s: np.ndarray, valid: np.ndarray, witnesses: list[Witness], a: float, b: float
+) -> SleepStates | None:
+    """The night's model (:mod:`detector.sleep_states`) fitted to the witnesses over [a, b).
+
+    Parameters
+    ----------
+    t_s : ndarray of float
+        Starts of a regular 5-s epoch grid.
+    valid : ndarray of bool
+        Epochs with samples from a worn sensor; the rest say nothing about the state.
+    witnesses : list of Witness
+    a, b : float
+        The span (s).
+
+    Returns
+    -------
+    SleepStates or None
+        None when the span is shorter than two steps.
+    """
+    if b - a < 2 * STEP_S:
+        return None
+    counts = np.minimum(bin_counts([w.times() for w in witnesses], a, b), MAX_PER_STEP)
+    n_t = counts.shape[0]
+    edges = a + STEP_S * np.arange(n_t + 1)
+    idx = np.searchsorted(edges, t_s, side="right") - 1
+    inside = (idx >= 0) & (idx < n_t)
+    observed = np.bincount(idx[inside], weights=valid[inside].astype(np.float64), minlength=n_t)
+    observed = observed * ANGLE_EPOCH_S / STEP_S
+    falls = np.array([w.falls for w in witnesses], dtype=bool)
+    return fit_states(counts, observed, falls, a)

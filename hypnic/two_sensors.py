@@ -121,7 +121,7 @@ def _wrist_with_leg_marks(
     """Both sensors' summaries, the wrist's sleep period found again with the ankle's transients.
 
     The wrist's fidgeting tells wake from sleep best; the twitches and jerks the ankle sees start
-    with sleep and witness the onset too (:func:`detector.sleep_onset.refine_onset`). On 36
+    with sleep and witness the onset too (:func:`detector.night.onset_witnesses`). On 36
     wrist+ankle nights this took the onset error's 90th percentile from 14 to 10 min (robust
     parameters 25 to 21 min). Other pairs are returned as they are.
     """

@@ -8,7 +8,11 @@ import pytest
 from detector.epochs import ANGLE_EPOCH_S
 from detector.night import merge_spans, night_windows
 from detector.nonwear import find_nonwear
-from detector.sleep_onset import quiet_blocks, refine_end, refine_onset
+from detector.sleep_onset import Witness, quiet_blocks, refine_end
+
+
+def _wake(on: np.ndarray, off: np.ndarray) -> Witness:
+    return Witness(on, off, True, "wake")
 
 
 def minutes(m: float) -> int:
@@ -28,20 +32,6 @@ def test_hdcza_joins_blocks_across_breaks_shorter_than_60_min(break_min, joined)
     nomove[: minutes(40)] = True
     nomove[minutes(40) + minutes(break_min) : minutes(40) + minutes(break_min) + minutes(40)] = True
     assert (len(quiet_blocks(nomove, ANGLE_EPOCH_S)) == 1) is joined
-
-
-def test_onset_is_where_restless_movements_thin_out():
-    rng = np.random.default_rng(1)
-    wake = np.sort(rng.uniform(0, 1800, 40))  # 80/h for the first 30 min
-    sleep = np.sort(rng.uniform(1900, 6 * 3600, 30))  # 5/h after
-    on = np.concatenate([wake, sleep])
-    onset, lo, hi = refine_onset(on, on + 3.0, 0.0, 6 * 3600.0)
-    assert onset == pytest.approx(wake[-1] + 3.0)
-    assert lo <= onset <= hi
-
-
-def test_no_restless_movements_means_onset_at_the_search_start():
-    assert refine_onset(np.empty(0), np.empty(0), 100.0, 5000.0) == (100.0, 100.0, 100.0)
 
 
 def _nonwear_grid(breath_mg: float, minutes_long: int = 30, noise_ug: float = 200.0, fs: float = 50.0):
@@ -127,44 +117,26 @@ def test_two_days_give_two_nights():
     assert s["sleep_onset_s"] == s["nights"][0]["sleep_onset_s"]
 
 
-def test_the_sleep_rate_is_measured_over_the_whole_night_not_the_search_range():
-    # 60 min of restless wake (60/h), then 5 h of sleep at 6/h. The onset may be searched only up
-    # to 90 min, but the sleep side of the change point spans the rest of the night.
-    rng = np.random.default_rng(3)
-    wake = np.sort(rng.uniform(0, 3600, 60))
-    sleep = np.sort(rng.uniform(3700, 6 * 3600, 30))
-    on = np.concatenate([wake, sleep])
-    onset, _, _ = refine_onset(on, on + 3.0, 0.0, 6 * 3600.0, latest=90 * 60.0)
-    assert onset == pytest.approx(wake[-1] + 3.0)
-
-
-def test_no_onset_is_placed_after_the_latest_candidate():
-    on = np.sort(np.random.default_rng(4).uniform(0, 3 * 3600, 100))  # restless for 3 h
-    on = np.concatenate([on, [4 * 3600.0]])
-    onset, lo, hi = refine_onset(on, on + 3.0, 0.0, 8 * 3600.0, latest=90 * 60.0)
-    assert onset <= 90 * 60.0 and hi <= 90 * 60.0
-
-
 def test_the_final_awakening_is_where_restless_movements_start_again():
     sleep = np.arange(300.0, 6 * 3600 - 600, 720.0)  # 5/h
     wake = np.sort(np.random.default_rng(5).uniform(6 * 3600 + 60, 6 * 3600 + 1200, 25))
     on = np.concatenate([sleep, wake])
-    end = refine_end(on, on + 3.0, 0.0, 6 * 3600 + 1200.0)
-    assert end == pytest.approx(wake[0])
+    end = refine_end([_wake(on, on + 3.0)], 0.0, 6 * 3600 + 1200.0)
+    assert end == pytest.approx(wake[0], abs=120.0)
 
 
 @pytest.mark.parametrize("restless_min", [29.0, 31.0, 60.0])
 def test_the_final_awakening_moves_back_by_at_most_30_min(restless_min):
     hdcza_end = 6 * 3600.0
     wake = np.arange(hdcza_end - restless_min * 60, hdcza_end, 20.0)  # 3 a minute
-    end = refine_end(wake, wake + 2.0, 0.0, hdcza_end)
+    end = refine_end([_wake(wake, wake + 2.0)], 0.0, hdcza_end)
     assert hdcza_end - 30 * 60 <= end < hdcza_end
     if restless_min < 30:
-        assert end == pytest.approx(wake[0])
+        assert end == pytest.approx(wake[0], abs=120.0)
 
 
 def test_a_quiet_morning_keeps_the_hdcza_end():
-    assert refine_end(np.array([600.0]), np.array([603.0]), 0.0, 6 * 3600.0) == 6 * 3600.0
+    assert refine_end([_wake(np.array([600.0]), np.array([603.0]))], 0.0, 6 * 3600.0) == 6 * 3600.0
 
 
 def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
@@ -181,23 +153,3 @@ def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
     given = analyze_stream(sim.stream(), placement="ankle", sleep_onset=detected["sleep_onset_s"]).summary
     assert given["sleep_onset_source"] == "given"
     assert given["sleep_end_s"] == detected["sleep_end_s"]
-
-
-def test_twitches_that_start_with_sleep_help_place_the_onset():
-    # wake-like movements barely thin out at the onset (12/h -> 8/h) but twitches start with sleep
-    rng = np.random.default_rng(7)
-    onset = 3600.0
-    wake = np.sort(np.concatenate([rng.uniform(0, onset, 12), rng.uniform(onset, 6 * 3600, 40)]))
-    twitches = np.sort(rng.uniform(onset + 60, 6 * 3600, 150))
-    alone, _, _ = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0, latest=2 * 3600.0)
-    both, _, _ = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0, latest=2 * 3600.0, sleep_marks=twitches)
-    assert abs(both - onset) < abs(alone - onset) and abs(both - onset) < 600
-
-
-def test_transients_that_thin_out_at_the_onset_move_nothing():
-    rng = np.random.default_rng(8)
-    wake = np.sort(np.concatenate([rng.uniform(0, 1800, 40), rng.uniform(1900, 6 * 3600, 30)]))
-    awake_transients = np.sort(rng.uniform(0, 1800, 30))  # fidgety wake, nothing in sleep
-    a = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0)
-    b = refine_onset(wake, wake + 3.0, 0.0, 6 * 3600.0, sleep_marks=awake_transients)
-    assert a == b
