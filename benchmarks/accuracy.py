@@ -178,7 +178,7 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            bursts = BurstResult(z["events"], z["epochs"], meta["gaps"])
+            bursts = BurstResult(z["events"], z["epochs"], meta["gaps"], z["shapes"])
         info = StreamInfo(source=meta["source"], fs=meta["fs"], start_utc=meta["start_utc"],
                           utc_offset_s=meta["utc_offset_s"])
         return bursts, meta["truth"], (info, meta["duration_s"])
@@ -197,7 +197,7 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
                 "utc_offset_s": night.info.utc_offset_s, "duration_s": duration}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, events=bursts.events, epochs=bursts.epochs, meta=json.dumps(meta))
+        np.savez(tmp, events=bursts.events, epochs=bursts.epochs, shapes=bursts.shapes, meta=json.dumps(meta))
         os.replace(tmp, path)
     return bursts, night.truth, (night.info, duration)
 

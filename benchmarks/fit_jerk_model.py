@@ -1,9 +1,10 @@
 """Choose the weights of the jerk model (``detector.classify.JERK_WEIGHTS``) on synthetic nights.
 
-Run ``python -m benchmarks.fit_jerk_model``: it generates 72 nights (seeds 500-571) with the
+Run ``python -m benchmarks.fit_jerk_model [N]``: it generates N nights (default 144, seeds 500 on) with the
 *default* generator parameters over every rate, both placements, noise 90-300 µg/√Hz, amplitude
 scales ×0.5-×2, rotations, gaps and non-wear, collects the features of every transient burst with
-whether it is a true hypnic jerk (the window feature from the *estimated* onset), and fits an
+whether it is a true hypnic jerk (the window feature from the *estimated* onset, the shape
+features from the raw snippets, as in use), and fits an
 L2-regularised logistic regression (scipy). The robust parameter set is never used here: it checks the result in
 ``hypnic bench accuracy``.
 """
@@ -48,7 +49,7 @@ def collect(seeds: range) -> tuple[np.ndarray, np.ndarray]:
         y[d] = 1.0
         # The estimated onset, as in use: the model learns how far to trust the onset window
         # from the onset estimator's own errors (the sleep period does not depend on the model).
-        x = classify.jerk_features(ev, transient, a.summary["sleep_onset_s"])
+        x = classify.jerk_features(ev, transient, a.summary["sleep_onset_s"], a.bursts.shapes)
         xs.append(x[transient])
         ys.append(y[transient])
         print(f"seed {seed}: {int(y[transient].sum())} jerks of {int(transient.sum())} transients",
@@ -79,7 +80,7 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 72
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 144
     x, y = collect(range(500, 500 + n))
     w = fit(x, y)
     p = 1 / (1 + np.exp(-(np.column_stack([x, np.ones(len(x))]) @ w)))

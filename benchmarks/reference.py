@@ -302,21 +302,25 @@ def reference_bursts(
     return BurstResult(events, epochs, gaps)
 
 
-def reference_onsets(
+def reference_transients(
     t: np.ndarray, xyz: np.ndarray, events: np.ndarray, fs: float, params: BurstParams
-) -> np.ndarray:
-    """Transient onsets re-measured on the ±3 s of samples around each (as the pipeline's
-    snippets hold them), with :func:`detector.onsets.relative_onset`."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Transient onsets re-measured, and their shapes measured, on the ±3 s of samples around
+    each (as the pipeline's snippets hold them), with :func:`detector.onsets.relative_onset` and
+    :func:`detector.onsets.transient_shape`: onsets (n,) and shapes (n, 2)."""
     from detector.classify import TRANSIENT_SPREAD_S
-    from detector.onsets import relative_onset
+    from detector.onsets import relative_onset, transient_shape
 
     out = events["onset_s"].astype(np.float64, copy=True)
+    shapes = np.full((events.shape[0], 2), np.nan)
     for i in np.flatnonzero(events["spread_s"] < TRANSIENT_SPREAD_S):
         on = float(events["onset_s"][i])
+        off = float(events["offset_s"][i])
         a, b = np.searchsorted(t, on - 3.0, side="left"), np.searchsorted(t, on + 3.0, side="right")
-        rel = t[a:b] - on
-        out[i] = relative_onset(rel + on, xyz[a:b].astype(np.float32), on, float(events["offset_s"][i]), fs, params)
-    return out
+        x = xyz[a:b].astype(np.float32)
+        out[i] = relative_onset(t[a:b], x, on, off, fs, params)
+        shapes[i] = transient_shape(t[a:b], x, out[i], off, fs, params)
+    return out, shapes
 
 
 def reference_analyze(
@@ -355,7 +359,7 @@ def reference_analyze(
     params = params or BurstParams()
     bursts = reference_bursts(t, xyz, info.fs, params, timings)
     t0 = time.perf_counter()
-    bursts.events["onset_s"] = reference_onsets(t, xyz, bursts.events, info.fs, params)
+    bursts.events["onset_s"], bursts.shapes = reference_transients(t, xyz, bursts.events, info.fs, params)
     events, summary = score_night(
         NightInput(
             bursts=bursts, fs=info.fs, duration_s=float(t[-1]) + 1.0 / info.fs, params=params,

@@ -217,11 +217,16 @@ class BurstResult:
     gaps : list of [float, float]
         ``[last sample before, first sample after]`` for every interval longer than the gap
         threshold.
+    shapes : ndarray of float, shape (n, 2), or None
+        Linearity and relative mean frequency of each transient, measured on its raw samples after
+        the stream (:func:`detector.onsets.transient_shapes`); NaN for other bursts. None where
+        nobody measured them (the kernel's own output).
     """
 
     events: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=EVENT_DTYPE))
     epochs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=EPOCH_DTYPE))
     gaps: list[list[float]] = field(default_factory=list)
+    shapes: np.ndarray | None = None
 
     @staticmethod
     def concatenate(parts: list[BurstResult]) -> BurstResult:

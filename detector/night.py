@@ -25,10 +25,6 @@ JERK_WINDOW_S = classify.JERK_WINDOW_S
 #: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
 NIGHT_SPLIT_HOUR = 12
 SPLIT_MIN_RECORDING_S = 24 * 3600.0
-#: A sustained movement that leaves the limb tilted by this much or more has moved it to a new
-#: place (a repositioning); less is a movement that returned. A 3-s posture mean resolves
-#: ~0.1 degree (1 mg of breathing micro-motion against 1 g, DOMAIN.md §5.2).
-SETTLED_DEG = 1.0
 #: A night whose sleep starts within 5 min of its window's start was cut by the recording start.
 COMPLETE_MARGIN_S = 300.0
 
@@ -58,7 +54,7 @@ def onset_witnesses(
     """The movements whose rates change at sleep onset (:mod:`detector.sleep_states`).
 
     * small repositionings: a sustained movement that leaves the limb tilted by
-      :data:`SETTLED_DEG` or more, short of a turn-over. This is the fidgeting of wake in bed;
+      :data:`classify.SETTLED_DEG` or more, short of a turn-over. This is the fidgeting of wake in bed;
       asleep, a limb stays where it lies, returns to it after a leg movement, or moves with the
       whole body in a turn-over.
     * turn-overs: more frequent awake than asleep (median 6.8/h in healthy sleep, DOMAIN.md §1.3).
@@ -73,8 +69,8 @@ def onset_witnesses(
     sustained = ~cls.transient & ~cls.in_train
     large = cls.label == "large_movement"
     tilt = cls.orientation_change_deg
-    repositioning = sustained & ~large & (tilt >= SETTLED_DEG)
-    returning = sustained & ~large & (tilt < SETTLED_DEG) & (cls.series == 0)
+    repositioning = sustained & ~large & (tilt >= classify.SETTLED_DEG)
+    returning = sustained & ~large & (tilt < classify.SETTLED_DEG) & (cls.series == 0)
     out = [
         Witness(on[repositioning], off[repositioning], True, "repositioning"),
         Witness(on[large], off[large], True, "turn_over"),
@@ -180,7 +176,8 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     # Bursts inside non-wear cannot be body movement (a knock on the nightstand).
     keep = ~_in(events["onset_s"], nonwear)
     events = events[keep]
-    cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules, gaps)
+    shapes = inp.bursts.shapes[keep] if inp.bursts.shapes is not None else None
+    cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules, gaps, shapes)
 
     factor = int(round(ANGLE_EPOCH_S / step))
     grid5 = aggregate(grid, factor)

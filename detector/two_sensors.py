@@ -75,6 +75,8 @@ class SensorBursts:
         The sensor's clock on the pair's time line (identity for sensor A).
     absent : list of [start, end]
         Where the sensor did not record or was not worn (gaps, non-wear), own clock.
+    shapes : ndarray of float, shape (n, 2), optional
+        Linearity and relative mean frequency of each transient (:attr:`detector.bursts.BurstResult.shapes`).
     """
 
     name: str
@@ -83,6 +85,7 @@ class SensorBursts:
     grid: dict[str, np.ndarray]
     clock: ClockMap = ClockMap()
     absent: list[list[float]] = field(default_factory=list)
+    shapes: np.ndarray | None = None
 
 
 def leg_sides(placement_a: str, placement_b: str) -> tuple[int | None, int | None]:
@@ -133,6 +136,7 @@ def _concat(parts: list[classify.Classified], sizes: list[int]) -> classify.Clas
         group=np.concatenate([p.group + o for p, o in zip(parts, offsets)]),
         transient=np.concatenate([p.transient for p in parts]),
         leg_like=np.concatenate([p.leg_like for p in parts]),
+        shape=np.concatenate([p.shape for p in parts]),
     )
 
 
@@ -140,14 +144,14 @@ def _view(cls: classify.Classified, sl: slice) -> classify.Classified:
     """The bursts ``sl`` of a Classified as views: labels set on it land in ``cls``."""
     return classify.Classified(
         cls.label[sl], cls.confidence[sl], cls.series[sl], cls.orientation_change_deg[sl],
-        cls.in_train[sl], None, cls.group[sl], cls.transient[sl], cls.leg_like[sl],
+        cls.in_train[sl], None, cls.group[sl], cls.transient[sl], cls.leg_like[sl], cls.shape[sl],
     )
 
 
 def _subset(cls: classify.Classified, idx: np.ndarray) -> classify.Classified:
     return classify.Classified(
         cls.label[idx], cls.confidence[idx], cls.series[idx], cls.orientation_change_deg[idx],
-        cls.in_train[idx], None, cls.group[idx], cls.transient[idx], cls.leg_like[idx],
+        cls.in_train[idx], None, cls.group[idx], cls.transient[idx], cls.leg_like[idx], cls.shape[idx],
     )
 
 
@@ -351,7 +355,7 @@ def score_pair(
     for s, side in ((a, side_a), (b, side_b)):
         # Stage 1 on the sensor's own clock and grid (posture before and after each burst).
         place = "wrist" if side is None else s.placement
-        parts.append(classify.classify_bursts(s.events, s.grid, step_s, place, rules, s.absent))
+        parts.append(classify.classify_bursts(s.events, s.grid, step_s, place, rules, s.absent, s.shapes))
         evs.append(map_events(s.events, s.clock))
     n_a = evs[0].shape[0]
     events = np.concatenate(evs)

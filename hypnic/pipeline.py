@@ -33,9 +33,10 @@ LABELLING_NOTE = (
     "an ankle that return to their posture (out and back < 3 s apart = one) scored per WASM/AASM "
     "-> plm/lm (lm only in the sleep period, not amid restless movement; a lasting 5-10 deg tilt "
     "is a repositioning -> other); short transients (onset re-measured at 2% of their own peak "
-    "energy) -> hypnic_jerk by a logistic model (shape, size relative to the night, timing around "
-    "onset; weights from benchmarks/fit_jerk_model.py), none after the final awakening; rhythms "
-    "and the rest -> other"
+    "energy) that leave no lasting tilt -> hypnic_jerk by a logistic model (size relative to the "
+    "night, duration, linearity and mean frequency of the raw movement, timing around onset; "
+    "weights from benchmarks/fit_jerk_model.py), none after the final awakening; rhythms and the "
+    "rest -> other"
 )
 
 
@@ -103,7 +104,7 @@ def analyze_stream(
     from detector.bursts import BurstParams, BurstResult, StreamingDetector
     from detector.classify import TRANSIENT_SPREAD_S
     from detector.night import NightInput, score_night
-    from detector.onsets import refine_onsets
+    from detector.onsets import refine_onsets, transient_shapes
     from detector.snippets import SnippetCollector
 
     params = params or BurstParams()
@@ -141,6 +142,7 @@ def analyze_stream(
     onsets = refine_onsets(bursts.events, short, snippets.done, info.fs, params)
     snippets.rekey({float(a): float(b) for a, b in zip(bursts.events["onset_s"][short], onsets[short])})
     bursts.events["onset_s"] = onsets
+    bursts.shapes = transient_shapes(bursts.events, short, snippets.done, info.fs, params)
     duration = float(t_last) + 1.0 / info.fs
     if sleep_onset is not None and not (0 <= sleep_onset <= duration):
         raise InputError("--sleep-onset", f"{sleep_onset} s is outside the recording (0-{duration:.0f} s)")

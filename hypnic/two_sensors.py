@@ -283,14 +283,16 @@ def analyze_pair(
     sensors = []
     for name, one, s, clk in ((name_a, one_a, sa, ClockMap()), (name_b, one_b, sb, clock)):
         ev = one.bursts.events
+        worn = covered(ev["onset_s"], s["nonwear"])  # as score_night drops them
         sensors.append(
             SensorBursts(
                 name=name,
                 placement=s["placement"],
-                events=ev[covered(ev["onset_s"], s["nonwear"])],  # as score_night drops them
+                events=ev[worn],
                 grid=regular_grid(one.bursts.epochs, params.epoch_s, s["duration_s"]),
                 clock=clk,
                 absent=s["gaps"] + s["nonwear"],
+                shapes=None if one.bursts.shapes is None else one.bursts.shapes[worn],
             )
         )
     period_a, period_b = _wrist_with_leg_marks(

@@ -68,3 +68,59 @@ def test_a_gap_just_before_the_burst_leaves_the_onset_as_detected():
     k = int(np.argmin(np.abs(ev["onset_s"] - 20.0)))
     on = relative_onset(t[keep], xyz[keep], ev["onset_s"][k], ev["offset_s"][k], 50.0, P)
     assert on == ev["onset_s"][k]
+
+
+# --- transient_shape: linearity and relative mean frequency -------------------------------------
+
+from detector.onsets import transient_shape  # noqa: E402
+
+
+def _pulse(fs: float, width_s: float, ring: float = 0.0, onset_s: float = 5.0, seconds: float = 10.0):
+    """A biphasic pulse along x, optionally followed by 8-Hz ringing along y; on 1 g of gravity."""
+    t = np.arange(int(seconds * fs)) / fs
+    x = (t - onset_s) / width_s
+    pulse = np.where((x >= 0) & (x < 1), np.sin(2 * np.pi * x) * np.sin(np.pi * x), 0.0)
+    y_rel = t - onset_s - width_s
+    ringing = np.where(y_rel >= 0, ring * np.sin(2 * np.pi * 8 * y_rel) * np.exp(-y_rel / 0.1), 0.0)
+    xyz = np.column_stack([pulse, ringing, np.ones_like(t)])
+    return t, xyz
+
+
+def _rotation(seed: int) -> np.ndarray:
+    q = np.random.default_rng(seed).normal(size=4)
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 3.0), fs=st.sampled_from([25.0, 100.0, 400.0]))
+def test_shape_does_not_depend_on_size_or_orientation(seed, scale, fs):
+    t, xyz = _pulse(fs, 0.15, ring=0.5)
+    move = (xyz - [0, 0, 1]) * scale
+    turned = move @ _rotation(seed).T + _rotation(seed) @ [0, 0, 1]
+    a = transient_shape(t, move + [0, 0, 1], 5.0, 5.6, fs, P)
+    b = transient_shape(t, turned, 5.0, 5.6, fs, P)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 400.0])
+def test_a_movement_along_one_line_is_linear_and_ringing_across_it_is_not(fs):
+    line, _ = transient_shape(*_pulse(fs, 0.15), 5.0, 5.4, fs, P)
+    rung, _ = transient_shape(*_pulse(fs, 0.15, ring=0.6), 5.0, 5.6, fs, P)
+    assert line > 0.97 and rung < 0.9
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 400.0])
+def test_a_briefer_pulse_has_the_higher_relative_frequency(fs):
+    _, brief = transient_shape(*_pulse(fs, 0.06), 5.0, 5.3, fs, P)
+    _, long_ = transient_shape(*_pulse(fs, 0.25), 5.0, 5.5, fs, P)
+    assert brief > long_ and 0 < long_ < 1.5
+
+
+def test_a_snippet_that_starts_at_the_burst_has_no_shape():
+    t, xyz = _pulse(100.0, 0.15, onset_s=0.2)
+    assert np.isnan(transient_shape(t, xyz, 0.2, 0.6, 100.0, P)).all()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.reference import reference_analyze, reference_bursts, reference_onsets, running_noise
+from benchmarks.reference import reference_analyze, reference_bursts, reference_transients, running_noise
 from detector.bursts import BurstParams, detect_bursts
 from tests.signals import burst_signal
 
@@ -47,8 +47,9 @@ def test_reference_pipeline_gives_the_same_night(placement, fs):
     fast = analyze_stream(night.stream(chunk_size=20_000))
     events, summary = reference_analyze(night.t, night.xyz, night.info, reader_gaps=night.truth["gaps"])
     ref = reference_bursts(night.t, night.xyz, fs)
-    ref.events["onset_s"] = reference_onsets(night.t, night.xyz, ref.events, fs, BurstParams())
+    ref.events["onset_s"], ref.shapes = reference_transients(night.t, night.xyz, ref.events, fs, BurstParams())
     assert_same_bursts(fast.bursts, ref)  # transient onsets re-measured on both sides
+    np.testing.assert_allclose(fast.bursts.shapes, ref.shapes, rtol=1e-9, atol=1e-12)
     assert len(events) == len(fast.events) > 10
     for a, b in zip(events, fast.events):
         assert a["label"] == b["label"]
