@@ -31,7 +31,7 @@ MAX_SPAN_S = 45 * 86400.0
 LABELLING_NOTE = (
     "detector.classify: lasting posture change >= 10 deg -> large_movement; 0.5-15 s movements at "
     "an ankle that return to their posture (out and back < 3 s apart = one) scored per WASM/AASM "
-    "-> plm/lm (lm only in the sleep period, not amid restless movement; a lasting 5-10 deg tilt "
+    "-> plm/lm (lm only in the sleep period, not amid restless movement; a lasting 1-10 deg tilt "
     "is a repositioning -> other); short transients (onset re-measured at 2% of their own peak "
     "energy) that leave no lasting tilt -> hypnic_jerk by a logistic model (size relative to the "
     "night, duration, linearity and mean frequency of the raw movement, timing around onset; "

@@ -46,8 +46,8 @@ def test_a_long_movement_is_measured_across_its_neighbours():
     assert list(cls.label) == ["large_movement", "large_movement"]
 
 
-@pytest.mark.parametrize("deg, label", [(4.9, "lm"), (5.1, "other"), (9.9, "other"), (10.1, "large_movement")])
-def test_a_lasting_tilt_of_5_degrees_makes_a_leg_movement_a_repositioning(deg, label):
+@pytest.mark.parametrize("deg, label", [(0.9, "lm"), (1.1, "other"), (9.9, "other"), (10.1, "large_movement")])
+def test_a_lasting_tilt_of_1_degree_makes_a_leg_movement_a_repositioning(deg, label):
     grid = posture_grid(10, [(301.0, deg)])
     ev = bursts([(300.0, 2.0, 0.5)])
     cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
@@ -150,3 +150,22 @@ def test_a_leg_movement_amid_body_and_leg_movements_is_wake(company, label):
     classify.finalize_labels(cls, ev, [(0.0, 2400.0, 100.0, 2300.0)])
     i = int(np.flatnonzero(ev["onset_s"] == 1000.0)[0])
     assert cls.label[i] == label
+
+
+@pytest.mark.parametrize("gap_s, label", [(2.5, "lm"), (3.5, "other")])
+def test_the_movement_out_and_back_of_one_leg_movement_is_measured_as_a_pair(gap_s, label):
+    # A weak LM arrives in two pieces: out (tilt 6°, held) and back. Alone each piece leaves a
+    # lasting tilt; across the pair the leg returns. Pieces further apart than the 3-s hold are
+    # two repositionings.
+    grid = posture_grid(10, [(301.0, 6.0), (302.0 + gap_s, -6.0)])
+    ev = bursts([(300.0, 1.5, 0.4), (301.5 + gap_s, 1.5, 0.4)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
+    assert cls.orientation_change_deg[0] > 2 * classify.REPOSITION_DEG  # each piece alone
+    assert set(cls.label) == {label}
+
+
+def test_two_pieces_that_each_settle_further_stay_repositionings():
+    grid = posture_grid(10, [(301.0, 3.0), (303.5, 3.0)])  # 3° and 3° more: no return
+    ev = bursts([(300.0, 1.5, 0.4), (303.0, 1.5, 0.4)])
+    cls = classify.classify_bursts(ev, grid, 1.0, "ankle")
+    assert list(cls.label) == ["other", "other"]
