@@ -71,6 +71,24 @@ def breathing_rhythm(resid: np.ndarray, present: np.ndarray) -> float:
     return best
 
 
+def sparseness(resid: np.ndarray, present: np.ndarray) -> float:
+    """How many times fewer independent values the 1-s residuals hold than Gaussian noise would:
+    their kurtosis over 3, at least 1.
+
+    A still sensor whose noise is below its resolution (a 14-bit ±8 g part has ~1 mg steps)
+    gives 1-s means that are mostly identical, with a few one-step flickers. Their
+    autocorrelation is made by those few flickers, so its spread under no rhythm is that of a
+    few values, not of hundreds: the rhythm threshold widens by the square root of this factor
+    (for a sparse process of k non-zero values among n, kurtosis ≈ n / k). Breathing makes the
+    residuals less heavy-tailed (a sinusoid's kurtosis is 1.5), so a worn sensor is not affected.
+    """
+    x = resid[present].reshape(-1)
+    m2 = float(np.mean(x * x)) if x.size else 0.0
+    if m2 <= 0:
+        return 1.0
+    return max(1.0, float(np.mean(x**4)) / (3.0 * m2 * m2))
+
+
 def find_nonwear(
     t_s: np.ndarray,
     x: np.ndarray,
@@ -140,8 +158,10 @@ def find_nonwear(
         if (b - a) * WINDOW_S < (MIN_NONWEAR_EDGE_S if at_edge else MIN_NONWEAR_S):
             continue
         # White noise's autocorrelation shrinks as 1/√n: the threshold is 0.1 at 5 min and
-        # stays as many null standard deviations away on a shorter span at an edge.
-        threshold = max(RHYTHM_THRESHOLD, RHYTHM_THRESHOLD * np.sqrt(MIN_NONWEAR_S / ((b - a) * WINDOW_S)))
+        # stays as many null standard deviations away on a shorter span at an edge, and on
+        # heavy-tailed residuals (:func:`sparseness`).
+        threshold = RHYTHM_THRESHOLD * max(1.0, np.sqrt(MIN_NONWEAR_S / ((b - a) * WINDOW_S)))
+        threshold *= np.sqrt(sparseness(resid[a:b], present[a:b]))
         if breathing_rhythm(resid[a:b], present[a:b]) < threshold:
             spans.append([float(t_s[a * w]), float(t_s[b * w - 1] + 1.0)])
     return spans

@@ -85,6 +85,20 @@ def test_inside_the_recording_non_wear_needs_5_min(off_min, found):
     assert bool(spans) is found, spans
 
 
+def test_a_coarse_sensor_below_its_own_resolution_is_judged_by_rhythm_not_flicker():
+    # A 14-bit sensor (~1 mg steps) whose noise is below one step, taken off after the final
+    # awakening: its 1-s means are identical but for a few one-step flickers, whose
+    # autocorrelation passed for breathing until the threshold allowed for their sparseness.
+    from benchmarks.scoring import nonwear_found
+    from benchmarks.synth import simulate_night
+    from benchmarks.synth_params import robust_params
+    from hypnic.pipeline import analyze_stream
+
+    night = simulate_night(5001, 12.5, 6.5, "ankle", params=robust_params(), noise_density=90.0, nonwear=True)
+    found = analyze_stream(night.stream(), placement="ankle").summary["nonwear"]
+    assert nonwear_found(found, night.truth["nonwear"]), (found, night.truth["nonwear"])
+
+
 def test_recordings_over_a_day_split_noon_to_noon_local_time():
     # starts 20:00 local (UTC+1) on a Monday, lasts 50 h
     wins = night_windows(50 * 3600.0, "2026-11-23T19:00:00+00:00", 3600.0)
@@ -153,3 +167,17 @@ def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
     given = analyze_stream(sim.stream(), placement="ankle", sleep_onset=detected["sleep_onset_s"]).summary
     assert given["sleep_onset_source"] == "given"
     assert given["sleep_end_s"] == detected["sleep_end_s"]
+
+
+def test_sparseness_is_one_for_gaussian_noise_and_breathing_and_large_for_flicker():
+    from detector.nonwear import sparseness
+
+    rng = np.random.default_rng(3)
+    present = np.ones((5, 60), bool)
+    gauss = rng.normal(size=(5, 60, 3))
+    breath = np.sin(2 * np.pi * 0.25 * np.arange(300))[:, None].repeat(3, 1).reshape(5, 60, 3)
+    flicker = np.zeros((5, 60, 3))
+    flicker.reshape(-1)[rng.choice(900, 20, replace=False)] = rng.choice([-1.0, 1.0], 20)
+    assert sparseness(gauss, present) == pytest.approx(1.0, abs=0.2)
+    assert sparseness(breath, present) == 1.0
+    assert sparseness(flicker, present) > 10
