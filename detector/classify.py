@@ -7,7 +7,8 @@ source:
 
 * **large_movement** — a lasting orientation change (turning over changes the gravity vector;
   IRLSSG large movements are 3-45 s with posture change, DOMAIN.md §1.3), or longer than any
-  candidate leg movement (15 s bilateral, WASM 2016).
+  candidate leg movement (15 s bilateral, WASM 2016). Pieces of one turn-over are one event, with
+  the weaker flickers between them (:func:`join_turn_fragments`).
 * **rhythmic trains** — at least 4 bursts at 0.3-4 Hz (hypnagogic foot tremor / HFLM, DOMAIN.md
   §1.3) are ``other``: a rhythm is not a jerk, and its bursts are too short to be LMs.
 * **hypnic_jerk** — a transient (energy spread below that of a 0.5-s movement, the shortest
@@ -19,13 +20,14 @@ source:
   :func:`detector.onsets.transient_shape`), and whether it falls in the window around sleep onset
   where jerks happen (the wake→N1 transition, DOMAIN.md §1.2; twitches and fragmentary myoclonus
   are smaller and mostly in REM, §1.3). The weights are chosen by
-  ``benchmarks/fit_jerk_model.py``. None after the final awakening, none in a night without
-  sleep.
+  ``benchmarks/fit_jerk_model.py``. None more than 10 min before the earliest plausible onset,
+  none after the final awakening, none in a night without sleep.
 * **lm / plm** — at an ankle only, bursts of 0.5-15 s that return to their posture are leg
   movements (a lasting 1-10° tilt, measured across the out-and-back pieces of one movement, is a
   repositioning, ``other``); the movement out and back of
   one LM, < 3 s apart, is one (:func:`held_offsets`); they are scored per WASM/AASM by
-  :mod:`detector.plm`; those in a series are ``plm``; the others are ``lm`` only inside the sleep
+  :mod:`detector.plm`; those in a series are ``plm`` (so is a brief one that passed for a
+  transient but beats in a series' rhythm, :func:`in_series_rhythm`); the others are ``lm`` only inside the sleep
   period and away from bouts of restless movement (:func:`restless`).
 * everything else is **other** (arm movements at the wrist, twitches, knocks, tremor).
 """
@@ -332,9 +334,48 @@ def classify_bursts(
             elif legs.candidate[k]:
                 label[orig] = "lm"
                 conf[orig] = 0.6
-    join_turn_fragments(onset, offset, label == "large_movement", group, gap_spans)
+        beat = transient & (dur >= SHORTEST_LM_S) & (turn < REPOSITION_DEG)
+        fits = in_series_rhythm(onset, series, beat, plm.IMI_RANGE_S[rules])
+        label[fits], series[fits], conf[fits] = "plm", series_of(onset, series, fits), 0.7
+        transient = transient & ~fits
+    within = join_turn_fragments(onset, offset, label == "large_movement", group, gap_spans, events["peak_g"])
+    # A transient inside a turn-over is a flicker of it, not a jerk or a twitch.
+    label[within & transient] = "large_movement"
+    transient = transient & ~within
     shape = np.full((n, 2), np.nan) if shapes is None else np.asarray(shapes, dtype=np.float64).reshape(n, 2)
     return Classified(label, conf, series, turn, in_train, legs, group, transient, lm_like, shape)
+
+
+def in_series_rhythm(
+    onset: np.ndarray, series: np.ndarray, which: np.ndarray, imi_s: tuple[float, float]
+) -> np.ndarray:
+    """Bursts ``which`` that sit inside a PLM series in its rhythm.
+
+    A leg movement of 0.5-0.8 s can be brief enough to pass for a transient (its energy spread
+    is below that of a uniform 0.5-s movement). Inside a scored series, between two members, with
+    onset-to-onset intervals to both inside the rules' IMI range, it beats with the series: it is
+    one of its leg movements (PLMS, DOMAIN.md §2.1). The series itself is not rescored: adding
+    transients as WASM candidates would let a twitch 5 s after a PLM end its series.
+    """
+    out = np.zeros(onset.shape[0], dtype=bool)
+    members = np.flatnonzero(series > 0)
+    if members.size < 2:
+        return out
+    lo, hi = imi_s
+    t = onset[members]
+    for i in np.flatnonzero(which):
+        k = int(np.searchsorted(t, onset[i]))
+        if k == 0 or k == t.size or series[members[k - 1]] != series[members[k]]:
+            continue
+        out[i] = lo <= onset[i] - t[k - 1] <= hi and lo <= t[k] - onset[i] <= hi
+    return out
+
+
+def series_of(onset: np.ndarray, series: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """The series number of the member just before each burst ``which``."""
+    members = np.flatnonzero(series > 0)
+    k = np.searchsorted(onset[members], onset[which]) - 1
+    return series[members[np.maximum(k, 0)]]
 
 
 def held_tilt(
@@ -401,36 +442,58 @@ def held_offsets(onset: np.ndarray, offset: np.ndarray, large: np.ndarray, gaps:
 
 
 def join_turn_fragments(
-    onset: np.ndarray, offset: np.ndarray, large: np.ndarray, group: np.ndarray, gaps: np.ndarray
-) -> None:
+    onset: np.ndarray,
+    offset: np.ndarray,
+    large: np.ndarray,
+    group: np.ndarray,
+    gaps: np.ndarray,
+    peak: np.ndarray | None = None,
+) -> np.ndarray:
     """One event for the bursts of one posture change, in place on ``group``.
 
     A slow or weak turn-over dips below the detector's threshold and arrives as several bursts.
     Two large movements less than :data:`TURN_JOIN_S` apart cannot each have been measured
     between stable postures (the posture windows of both would overlap), so they are one change,
     unless samples are missing between them (``gaps``, shape (k, 2)): nothing is joined across
-    a gap.
+    a gap. Bursts between two joined pieces belong to it when they are no stronger than the
+    stronger piece (``peak``): a flicker of the same turn-over. A stronger one is a movement of
+    its own (a jerk between a turn-over and the arousal turn-over it causes, DOMAIN.md §1.2), and
+    the pieces around it stay apart.
+
+    Returns
+    -------
+    ndarray of bool
+        The bursts between two pieces of one turn-over.
     """
-    for i in range(1, onset.shape[0]):
-        if large[i] and large[i - 1] and onset[i] - offset[i - 1] < TURN_JOIN_S:
-            if _no_gap_between(offset[i - 1], onset[i], gaps):
-                group[i] = group[i - 1]
+    inside = np.zeros(onset.shape[0], dtype=bool)
+    idx = np.flatnonzero(large)
+    for j, k in zip(idx[:-1], idx[1:]):
+        if onset[k] - offset[j] >= TURN_JOIN_S or not _no_gap_between(offset[j], onset[k], gaps):
+            continue
+        if peak is not None and k > j + 1 and np.max(peak[j + 1 : k]) > max(peak[j], peak[k]):
+            continue
+        group[j + 1 : k + 1] = group[j]
+        inside[j + 1 : k] = True
+    return inside
 
 
 def finalize_labels(
-    cls: Classified, events: np.ndarray, periods: list[tuple[float, float, float | None, float | None]]
+    cls: Classified, events: np.ndarray, periods: list[tuple[float | None, ...]]
 ) -> None:
     """Stage 2: labels that need the sleep period, in place.
 
-    ``periods`` holds ``(window_start, window_end, sleep_onset, sleep_end)`` per night. Transients
-    up to the end of the sleep period become ``hypnic_jerk`` where the jerk model says so (its
-    confidence is the model's probability); a night without a sleep period has none (DOMAIN.md §1.2: sleep starts occur at the wake→sleep transition, or in sleep
-    in patients); a leg movement outside a PLM series and outside the sleep period is ``other``:
-    leg movements are scored during sleep (PLMS, DOMAIN.md §2), and restless legs while awake in
-    bed look the same as fidgeting.
+    ``periods`` holds ``(window_start, window_end, sleep_onset, sleep_end[, earliest_onset])``
+    per night; ``earliest_onset`` (the start of the onset's 95 % window) defaults to the onset.
+    Transients from the jerk window's start before the earliest onset up to the end of the sleep
+    period become ``hypnic_jerk`` where the jerk model says so (its confidence is the model's
+    probability). Sleep starts happen falling asleep or asleep (DOMAIN.md §1.2: at the wake→sleep
+    transition, in patients also later in sleep): not long before anyone fell asleep, not after
+    the final awakening, and not in a night without sleep. A leg movement outside a PLM series
+    and outside the sleep period is ``other``: leg movements are scored during sleep (PLMS,
+    DOMAIN.md §2), and restless legs while awake in bed look the same as fidgeting.
     """
     onset = events["onset_s"]
-    for a, b, s0, s1 in periods:
+    for a, b, s0, s1, *rest in periods:
         mine = (onset >= a) & (onset < b)
         idx = np.flatnonzero(mine & cls.transient)
         if idx.size:
@@ -438,12 +501,13 @@ def finalize_labels(
                 jerk_features(events[mine], cls.transient[mine], s0, None if cls.shape is None else cls.shape[mine])
             )
             p = p[np.searchsorted(np.flatnonzero(mine), idx)]
-            # Sleep starts happen falling asleep or asleep: not after the final awakening and not
-            # in a night without sleep. Before the onset they are kept: the onset estimate can be
-            # late by tens of minutes, and falling asleep can take several tries.
-            before_end = np.zeros(idx.size, dtype=bool) if s0 is None or s1 is None else onset[idx] <= s1
+            if s0 is None or s1 is None:
+                asleep = np.zeros(idx.size, dtype=bool)
+            else:
+                earliest = rest[0] if rest and rest[0] is not None else s0
+                asleep = (onset[idx] >= min(earliest, s0) + JERK_WINDOW_S[0]) & (onset[idx] <= s1)
             returned = cls.orientation_change_deg[idx] < SETTLED_DEG
-            jerk = (p >= JERK_THRESHOLD) & before_end & returned
+            jerk = (p >= JERK_THRESHOLD) & asleep & returned
             cls.label[idx[jerk]] = "hypnic_jerk"
             cls.confidence[idx] = np.where(jerk, p, 1 - p)
         if s0 is not None and s1 is not None:

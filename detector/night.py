@@ -199,7 +199,9 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             )
         periods.append(sp)
     classify.finalize_labels(
-        cls, events, [(a, b, sp.onset_s, sp.end_s) for (a, b), sp in zip(windows, periods)]
+        cls, events,
+        [(a, b, sp.onset_s, sp.end_s, sp.window_s[0] if sp.window_s else None)
+         for (a, b), sp in zip(windows, periods)],
     )
     rows = merge_events(events, cls)
     nights = [

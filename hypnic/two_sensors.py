@@ -303,7 +303,8 @@ def analyze_pair(
     periods = choose_periods(_nights(period_a), nights_b, prefer_b, sleep_onset, sa["duration_s"])
     result = score_pair(
         sensors[0], sensors[1],
-        [(*p["window_s"], p["sleep_onset_s"], p["sleep_end_s"]) for p in periods],
+        [(*p["window_s"], p["sleep_onset_s"], p["sleep_end_s"],
+          (p.get("sleep_onset_window_s") or [None])[0]) for p in periods],
         params.epoch_s, rules,
     )
     # The pair's time line is A's recording: what B saw before A started or after it ended

@@ -98,16 +98,55 @@ def _jerk_among_twitches() -> np.ndarray:
 
 @pytest.mark.parametrize(
     "period, jerks",
-    [((300.0, 900.0), 1), ((1000.0, 1500.0), 1), (None, 0), ((0.0, 320.0), 0), ((0.0, 330.0), 1)],
+    [
+        ((300.0, 900.0), 1),
+        ((929.0, 1500.0), 1),  # the jerk (330 s) 9 min 59 s before the onset: falling asleep
+        ((931.0, 1500.0), 0),  # 10 min 1 s before: awake
+        ((931.0, 1500.0, 700.0), 1),  # ... unless the onset may have been as early as 700 s
+        (None, 0),
+        ((0.0, 320.0), 0),
+        ((0.0, 330.0), 1),
+    ],
 )
-def test_hypnic_jerks_are_found_up_to_the_final_awakening(period, jerks):
-    # before an estimated onset: kept (the estimate may be late); after the final awakening or
-    # in a night without a sleep period: not a sleep start
+def test_hypnic_jerks_are_found_from_10_min_before_the_earliest_onset_to_the_final_awakening(period, jerks):
+    # Sleep starts happen while falling asleep or asleep: not long before the earliest plausible
+    # onset, not after the final awakening, not in a night without a sleep period.
     ev = _jerk_among_twitches()
     cls = classify.classify_bursts(ev, posture_grid(30, []), 1.0, "wrist")
-    s0, s1 = period if period else (None, None)
-    classify.finalize_labels(cls, ev, [(0.0, 1800.0, s0, s1)])
+    s0, s1, *earliest = period if period else (None, None)
+    classify.finalize_labels(cls, ev, [(0.0, 1800.0, s0, s1, *earliest)])
     assert int(np.sum(cls.label == "hypnic_jerk")) == jerks
+
+
+@pytest.mark.parametrize("peak_g, label", [(0.1, "large_movement"), (0.6, "hypnic_jerk")])
+def test_a_transient_inside_a_turn_over_is_a_flicker_of_it_unless_it_is_stronger(peak_g, label):
+    # Two pieces of one turn-over 3 s apart with a brief burst between them: a dip and rise of
+    # the same movement, unless the burst is stronger than the turn-over (a jerk, then the
+    # arousal turn-over it causes).
+    ev = _jerk_among_twitches()
+    rows = [(1000.0, 4.0, 1.0), (1005.5, 0.3, 0.04), (1007.0, 5.0, 1.2)]
+    extra = bursts(rows)
+    extra["peak_g"] = [0.3, peak_g, 0.3]
+    extra["rise_time_s"], extra["noise_g"] = 0.06, 0.002
+    extra["energy_g2s"] = extra["peak_g"] ** 2 * [2.0, 0.12, 2.0]
+    ev = np.sort(np.concatenate([ev, extra]), order="onset_s")
+    cls = classify.classify_bursts(ev, posture_grid(30, [(1003.0, 30.0), (1010.0, 30.0)]), 1.0, "wrist")
+    classify.finalize_labels(cls, ev, [(0.0, 1800.0, 900.0, 1700.0)])
+    i = int(np.flatnonzero(ev["onset_s"] == 1005.5)[0])
+    assert cls.label[i] == label
+
+
+@pytest.mark.parametrize("before_s, label", [(10.1, "plm"), (9.9, "other")])
+def test_a_brief_leg_movement_in_the_rhythm_of_a_series_is_one_of_its_plms(before_s, label):
+    # Five 2-s LMs 40 s apart form a series; a 0.6-s burst with the spread of a transient sits
+    # between the 3rd and 4th. 10-90 s from both neighbours (WASM IMI) it beats with the series.
+    rows = [(300.0 + 40 * k, 2.0, 0.5) for k in range(5)] + [(380.0 + before_s, 0.6, 0.1)]
+    ev = bursts(sorted(rows))
+    cls = classify.classify_bursts(ev, posture_grid(20, []), 1.0, "ankle")
+    i = int(np.flatnonzero(ev["duration_s"] == 0.6)[0])
+    assert cls.label[i] == label
+    assert bool(cls.series[i] == cls.series[i - 1] > 0) == (label == "plm")
+    assert bool(cls.transient[i]) == (label != "plm")
 
 
 @pytest.mark.parametrize("gap_s, scored", [(2.9, 1), (3.1, 2)])
