@@ -360,3 +360,41 @@ def alt_params() -> SynthParams:
         fidget_per_h=(30.0, 90.0), fidget_amp_g=(0.03, 0.25), fidget_dur_s=(0.6, 6.0),
         noise_density_ug=(100.0, 250.0),
     )
+
+
+def holdout_params() -> SynthParams:
+    """A fourth parameter set (session 3), written before it was first run and never used to
+    choose anything: the only truly unseen check in ``hypnic bench accuracy``.
+
+    Differs from the others: a 12-bit ±4 g sensor (2 mg steps) with 110-350 µg/√Hz; jerks with
+    80-200 ms EMG, 6-14 Hz ringing and amplitudes 0.12-1.2 g within 4 min before to 10 min after
+    onset (20 % later); leg movements of median 2.5 s at 0.025-0.35 g with 2.5-18° tilts; turn-overs
+    of median 10 s, 3.5-12/h; 8-40 twitches/h; 15-70 fidgets/h with tilts up to 12°; 0.6 brief
+    awakenings/h of 1.5-6 min.
+    """
+    return default_params().replace(
+        name="holdout",
+        onset_min=(15.0, 45.0), long_wake_start_p=0.1, long_onset_min=(45.0, 100.0),
+        final_wake_min=(5.0, 20.0), wake_bouts_per_h=0.6, wake_bout_min=(1.5, 6.0),
+        cycle_min=(85.0, 100.0),
+        jerk_count_p=(0.35, 0.35, 0.2, 0.1), jerk_window_s=(-240.0, 600.0), jerk_late_p=0.2,
+        jerk_amp_g=(0.12, 1.2), jerk_emg_s=(0.08, 0.2), jerk_osc_hz=(6.0, 14.0),
+        jerk_osc_s=(0.12, 0.28), jerk_ring_rel=(0.4, 0.9), jerk_limb_gain=(0.35, 1.0),
+        jerk_arousal_p=0.3,
+        plm_night_p=0.55, plm_index_per_h=(6.0, 45.0), plm_imi_rls_s=(14.0, 28.0),
+        plm_imi_other_s=(28.0, 55.0), plm_imi_jitter=0.18, plm_start_beta=(1.1, 2.0),
+        lm_dur_median_s=2.5, lm_dur_sigma=0.5, lm_amp_g=(0.025, 0.35), lm_band_hz=(0.9, 9.0),
+        lm_tilt_deg=(2.5, 18.0), lm_invisible_frac=(0.05, 0.45), lm_bilateral_p=0.35,
+        lm_isolated_per_h=(0.8, 5.0),
+        turn_per_h=(3.5, 12.0), turn_dur_median_s=10.0, turn_dur_sigma=0.5,
+        turn_amp_g=(0.04, 0.45), turn_band_hz=(0.25, 4.5),
+        posture_habits=(0.35, 0.3, 0.25, 0.1), posture_jitter_deg=(45.0, 22.0),
+        foot_tremor_night_p=0.35, foot_tremor_amp_g=(0.015, 0.12),
+        tremor_night_p=0.25, tremor_amp_g=(0.008, 0.12),
+        twitch_per_h=(8.0, 40.0), twitch_amp_g=(0.01, 0.09), twitch_dur_s=(0.035, 0.14),
+        knocks=(0, 4),
+        fidget_per_h=(15.0, 70.0), fidget_amp_g=(0.02, 0.22), fidget_dur_s=(0.5, 5.5),
+        fidget_tilt_deg=(0.0, 12.0),
+        breath_amp_mg=(0.8, 3.5), cardiac_amp_mg=(0.4, 2.2), micro_ankle_gain=0.3,
+        noise_density_ug=(110.0, 350.0), range_g=4.0, lsb_g=8.0 / 4096.0,
+    )
