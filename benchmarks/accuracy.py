@@ -4,8 +4,10 @@ Each night is generated from a seed (:func:`benchmarks.synth.simulate_night`), r
 same pipeline as ``hypnic detect`` and scored against its truth (:mod:`benchmarks.scoring`).
 Conditions beside the base grid check that the figures are not fitted to the generator's
 defaults: amplitudes ×0.5 and ×2, an arbitrary sensor rotation, and a second, deliberately
-different parameter set (``robust_params``); ``alt`` is a third set (``alt_params``). ``pairs`` (and ``robust_pairs``) runs a wrist and an ankle
-sensor of the same night together (``hypnic detect WRIST ANKLE``).
+different parameter set (``robust_params``); ``alt`` is a third set (``alt_params``) and
+``holdout`` a fourth that was never used to choose anything (``holdout_params``). ``pairs`` (and
+``robust_pairs``) runs a wrist and an ankle sensor of the same night together (``hypnic detect
+WRIST ANKLE``).
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ class NightSpec:
     noise_ug: float = 300.0
     amplitude_scale: float = 1.0
     rotate: bool = False
-    robust: bool = False
-    alt: bool = False
+    #: The generator's parameter set: default, robust, alt or holdout (benchmarks.synth_params).
+    params: str = "default"
     gaps: bool = False
     nonwear: bool = False
 
@@ -64,6 +66,17 @@ class NightScore:
     plms_index: float | None
     plms_index_truth: float | None
     nonwear_ok: bool | None
+
+
+def generator_params(name: str) -> Any:
+    """The generator's parameter set called ``name`` (:mod:`benchmarks.synth_params`)."""
+    from benchmarks import synth_params
+
+    sets = {"default": synth_params.default_params, "robust": synth_params.robust_params,
+            "alt": synth_params.alt_params, "holdout": synth_params.holdout_params}
+    if name not in sets:
+        raise ValueError(f"unknown parameter set {name!r}")
+    return sets[name]()
 
 
 def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float = 6.5) -> list[NightSpec]:
@@ -85,15 +98,13 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
                     extra["amplitude_scale"] = 2.0
                 elif cond == "rotated":
                     extra["rotate"] = True
-                elif cond == "robust":
-                    extra["robust"] = True
-                elif cond == "alt":
-                    extra["alt"] = True
+                elif cond in ("robust", "alt", "holdout"):
+                    extra["params"] = cond
                 elif cond == "noise300":
                     noise = 300.0
                     extra = {}
                 elif cond in ("pairs", "robust_pairs"):
-                    extra["robust"] = cond == "robust_pairs"
+                    extra["params"] = "robust" if cond == "robust_pairs" else "default"
                 elif cond != "base":
                     raise ValueError(f"unknown condition {cond!r}")
                 specs.append(NightSpec(cond, seed, fs, place, hours, noise, **extra))
@@ -116,12 +127,11 @@ def run_pair(spec: NightSpec) -> NightScore:
     sensor could see.
     """
     from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import robust_params
     from hypnic.two_sensors import analyze_pair
 
     nights = {
         place: simulate_night(
-            spec.seed, spec.fs, spec.hours, place, params=robust_params() if spec.robust else None,
+            spec.seed, spec.fs, spec.hours, place, params=generator_params(spec.params),
             noise_density=spec.noise_ug, gaps=spec.gaps, nonwear=spec.nonwear,
         )
         for place in ("wrist", "ankle")
@@ -169,7 +179,6 @@ def cache_key(spec: NightSpec) -> str:
 def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], Any]:
     """The night's bursts (after the burst stage of ``analyze_stream``), truth and stream info."""
     from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import alt_params, robust_params
     from detector.bursts import BurstResult
     from hypnic.pipeline import analyze_stream
     from recordings.samples import SampleStream, StreamInfo
@@ -184,7 +193,7 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
         return bursts, meta["truth"], (info, meta["duration_s"])
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
-        params=robust_params() if spec.robust else alt_params() if spec.alt else None,
+        params=generator_params(spec.params),
         noise_density=spec.noise_ug, amplitude_scale=spec.amplitude_scale,
         rotation="random" if spec.rotate else None, gaps=spec.gaps, nonwear=spec.nonwear,
     )

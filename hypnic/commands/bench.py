@@ -6,8 +6,9 @@ import argparse
 
 CONDITIONS = ("base", "amp_x0.5", "amp_x2", "rotated", "robust")
 #: Also available: every night at 300 µg/√Hz (issue 2's false-burst figure); wrist+ankle pairs
-#: analysed together (two sensors, issue 3); a third generator parameter set (alt).
-EXTRA_CONDITIONS = ("noise300", "alt", "pairs", "robust_pairs")
+#: analysed together (two sensors, issue 3); a third generator parameter set (alt) and a fourth,
+#: never used to choose anything (holdout).
+EXTRA_CONDITIONS = ("noise300", "alt", "holdout", "pairs", "robust_pairs")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
