@@ -135,6 +135,9 @@ class Classified:
     #: Linearity and relative mean frequency of each transient (:func:`detector.onsets.transient_shape`),
     #: shape (n, 2); NaN where not measured.
     shape: np.ndarray | None = None
+    #: Transients that may be hypnic jerks at all (:func:`finalize_labels`: in the sleep period or
+    #: just before it, leaving no lasting tilt), whatever the jerk model says.
+    jerk_allowed: np.ndarray | None = None
 
 
 def posture_around(
@@ -493,6 +496,7 @@ def finalize_labels(
     DOMAIN.md §2), and restless legs while awake in bed look the same as fidgeting.
     """
     onset = events["onset_s"]
+    cls.jerk_allowed = np.zeros(onset.shape[0], dtype=bool)
     for a, b, s0, s1, *rest in periods:
         mine = (onset >= a) & (onset < b)
         idx = np.flatnonzero(mine & cls.transient)
@@ -506,8 +510,9 @@ def finalize_labels(
             else:
                 earliest = rest[0] if rest and rest[0] is not None else s0
                 asleep = (onset[idx] >= min(earliest, s0) + JERK_WINDOW_S[0]) & (onset[idx] <= s1)
-            returned = cls.orientation_change_deg[idx] < SETTLED_DEG
-            jerk = (p >= JERK_THRESHOLD) & asleep & returned
+            allowed = asleep & (cls.orientation_change_deg[idx] < SETTLED_DEG)
+            cls.jerk_allowed[idx] = allowed
+            jerk = (p >= JERK_THRESHOLD) & allowed
             cls.label[idx[jerk]] = "hypnic_jerk"
             cls.confidence[idx] = np.where(jerk, p, 1 - p)
         if s0 is not None and s1 is not None:

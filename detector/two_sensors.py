@@ -366,8 +366,11 @@ def score_pair(
         bilateral_legs(events, cls, np.where(sensor == 0, side_a, side_b), rules, absent)
 
     # Stage 2 per sensor: the jerk model's reference is each sensor's own transients.
+    cls.jerk_allowed = np.zeros(events.shape[0], dtype=bool)
     for sl in (slice(0, n_a), slice(n_a, None)):
-        classify.finalize_labels(_view(cls, sl), events[sl], periods)
+        view = _view(cls, sl)
+        classify.finalize_labels(view, events[sl], periods)
+        cls.jerk_allowed[sl] = view.jerk_allowed
     _settle_bilateral(cls)
     groups = _Groups(cls.group)
 
@@ -435,7 +438,9 @@ def _whole_body_jerks(
         alone = (t >= span[0]) & (t <= span[1]) & covered(t, absent) & ~moved
         post[mine[alone]] = update_odds(p[mine[alone]], ALONE_LIKELIHOOD_RATIO)
     idx = np.flatnonzero(cls.transient)
-    jerk = post[idx] >= classify.JERK_THRESHOLD
+    # The one-sensor rules (in or just before the sleep period, no lasting tilt) hold for a pair.
+    allowed = cls.jerk_allowed[idx] if cls.jerk_allowed is not None else np.ones(idx.size, bool)
+    jerk = (post[idx] >= classify.JERK_THRESHOLD) & allowed
     cls.label[idx] = np.where(jerk, "hypnic_jerk", "other")
     cls.confidence[idx] = np.where(jerk, post[idx], 1.0 - post[idx])
     return ia, ib

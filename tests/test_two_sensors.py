@@ -166,6 +166,19 @@ def test_a_transient_on_both_sensors_is_one_event():
         assert res.rows[k]["confidence"] == pytest.approx(post if want == "hypnic_jerk" else 1 - post, abs=1e-3)
 
 
+@pytest.mark.parametrize("at_s, jerk", [(1000.0, True), (3990.0, False)])
+def test_a_pair_cannot_make_a_jerk_where_one_sensor_could_not(at_s, jerk):
+    # Both sensors see a strong transient; after the final awakening (3900 s) it is no sleep
+    # start however sure the pair is.
+    wrist = bursts((at_s, 0.3, "jerk"), *[(200.0 + 30 * k, 0.2, "weak") for k in range(20)])
+    ankle = bursts((at_s + 0.05, 0.3, "jerk"))
+    res = ts.score_pair(sensor("wrist", "wrist", wrist), sensor("right_ankle", "right_ankle", ankle),
+                        [(0.0, NIGHT_S, 600.0, 3900.0)], 1.0)
+    row = next(r for r in res.rows if r["onset_s"] == at_s)
+    assert row["sensors"] == "wrist+right_ankle"
+    assert (row["label"] == "hypnic_jerk") is jerk
+
+
 def odds_update(p, lr):
     """Reference: Bayes' rule in odds form, posterior odds = likelihood ratio x prior odds."""
     odds = lr * p / (1 - p)
@@ -214,7 +227,9 @@ def test_jerk_decisions_pair_alone_and_unseen():
             continue
         checked += 1
         labels.add(r["label"])
-        assert (r["label"] == "hypnic_jerk") == (post >= classify.JERK_THRESHOLD), r
+        # and the one-sensor rules: no jerk more than 10 min before the onset
+        allowed = r["onset_s"] >= 1200.0 + classify.JERK_WINDOW_S[0]
+        assert (r["label"] == "hypnic_jerk") == (post >= classify.JERK_THRESHOLD and allowed), r
     assert checked == on.size + 2  # every wrist transient, paired or not
     assert labels == {"hypnic_jerk", "other"}
     # Jerks that pass alone but not once "alone" is known (between the two thresholds) exist here.
