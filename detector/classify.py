@@ -244,6 +244,14 @@ def jerk_features(
     return np.column_stack([cols, near, cols * near[:, None]])
 
 
+def jerk_like(events: np.ndarray, cls: Classified) -> np.ndarray:
+    """Transients the jerk model calls jerks on their own: judged as outside the onset window (no
+    sleep onset known yet), leaving no lasting tilt. Markers of sleep onset
+    (:func:`detector.sleep_onset.jerk_mark_likelihood`), not yet labels."""
+    p = jerk_probability(jerk_features(events, cls.transient, None, cls.shape))
+    return cls.transient & (p >= JERK_THRESHOLD) & (cls.orientation_change_deg < SETTLED_DEG)
+
+
 def jerk_probability(features: np.ndarray) -> np.ndarray:
     """Logistic jerk model; weights chosen by ``benchmarks/fit_jerk_model.py`` (see there)."""
     z = features @ JERK_WEIGHTS[:-1] + JERK_WEIGHTS[-1]

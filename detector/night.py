@@ -186,6 +186,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     legs = np.isin(cls.label, ("plm", "lm"))
     returning5 = _overlaps(grid5["t_s"], ANGLE_EPOCH_S, events["onset_s"][legs], events["offset_s"][legs])
     witnesses = onset_witnesses(events, cls, inp.placement, inp.sleep_marks)
+    jerk_marks = events["onset_s"][classify.jerk_like(events, cls)]
     windows = night_windows(inp.duration_s, inp.start_utc, inp.utc_offset_s)
     periods: list[SleepPeriod] = []
     for a, b in windows:
@@ -195,7 +196,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         else:
             sp = find_sleep_period(
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
-                witnesses, excluded5[sel], returning5[sel],
+                witnesses, excluded5[sel], returning5[sel], jerk_marks,
             )
         periods.append(sp)
     classify.finalize_labels(

@@ -155,3 +155,37 @@ def test_the_change_point_without_a_change_returns_the_search_start():
     w = [Witness(np.array([600.0]), np.array([603.0]), True, "fidget")]  # only after any candidate
     assert change_point(w, 0.0, 6 * 3600.0, latest=300.0) == (0.0, 0.0, 0.0)
     assert change_point([], 0.0, 6 * 3600.0) is None
+
+
+def test_a_jerk_says_the_onset_lies_within_the_jerk_window_around_it():
+    from detector.classify import JERK_WINDOW_S
+    from detector.sleep_onset import JERK_LATE_SHARE, jerk_mark_likelihood
+
+    c = np.arange(0.0, 7200.0, 30.0)
+    like = jerk_mark_likelihood(c, np.array([3000.0]), 7200.0)
+    inside = (3000.0 - c >= JERK_WINDOW_S[0]) & (3000.0 - c <= JERK_WINDOW_S[1])
+    assert np.all(like[inside] == like.max()) and np.all(like[~inside] == like.min())
+    width = JERK_WINDOW_S[1] - JERK_WINDOW_S[0]
+    ratio = ((1 - JERK_LATE_SHARE) / width + JERK_LATE_SHARE / 7200.0) / (JERK_LATE_SHARE / 7200.0)
+    assert like.max() / like.min() == pytest.approx(ratio)
+
+
+def test_a_jerk_like_transient_settles_an_onset_the_movements_leave_open():
+    # A quiet evening with few repositionings: the movements alone leave the onset uncertain over
+    # tens of minutes; a jerk at 41 min narrows it to the jerk window around the jerk.
+    from detector.sleep_onset import find_sleep_period
+
+    rng = np.random.default_rng(11)
+    onset, end = 40 * 60.0, 6 * 3600.0
+    repos = np.sort(rng.uniform(0, onset, 3))
+    turns = np.sort(np.concatenate([rng.uniform(0, onset, 4), rng.uniform(onset, end, 25)]))
+    w = [Witness(repos - 2, repos, True, "repositioning"), Witness(turns - 8, turns, True, "turn_over")]
+    t = np.arange(0.0, end, ANGLE_EPOCH_S)
+    flat = np.zeros(t.size)
+    alone = find_sleep_period(t, flat, flat, flat + 1.0, w)
+    marked = find_sleep_period(t, flat, flat, flat + 1.0, w, jerk_marks=np.array([onset + 60.0]))
+    from detector.classify import JERK_WINDOW_S
+
+    lo, hi = onset + 60.0 - JERK_WINDOW_S[1], onset + 60.0 - JERK_WINDOW_S[0]
+    assert alone.window_s[0] < lo and alone.window_s[1] > hi  # the movements alone: wide open
+    assert lo <= marked.window_s[0] <= onset <= marked.window_s[1] <= hi
