@@ -522,7 +522,7 @@ _ROWS = (
     ("burst_detector", "burst detector (kernel + wrapper)"),
     ("nonwear", "non-wear (1-s epochs)"),
     ("classifier", "classifier (per burst)"),
-    ("sleep_onset", "sleep onset (HDCZA on 5-s epochs + change point)"),
+    ("sleep_onset", "sleep onset (HDCZA on 5-s epochs + the night's hidden Markov model)"),
     ("night_scoring", "night scoring (all epoch-level stages)"),
     ("pipeline", "WHOLE PIPELINE (analyze_stream)"),
     ("reference_bandpass", "reference: band-pass (sosfilt per axis)"),

@@ -478,7 +478,7 @@ def join_turn_fragments(
     """
     inside = np.zeros(onset.shape[0], dtype=bool)
     idx = np.flatnonzero(large)
-    for j, k in zip(idx[:-1], idx[1:]):
+    for j, k in zip(idx[:-1], idx[1:], strict=True):
         if onset[k] - offset[j] >= TURN_JOIN_S or not _no_gap_between(offset[j], onset[k], gaps):
             continue
         if peak is not None and k > j + 1 and np.max(peak[j + 1 : k]) > max(peak[j], peak[k]):

@@ -150,12 +150,19 @@ def transient_shapes(
         Linearity and relative mean frequency per burst; NaN for the others.
     """
     out = np.full((events.shape[0], 2), np.nan)
+    for i, t, xyz in _with_snippets(events, which, snippets):
+        out[i] = transient_shape(t, xyz, float(events["onset_s"][i]), float(events["offset_s"][i]), fs, params)
+    return out
+
+
+def _with_snippets(events: np.ndarray, which: np.ndarray, snippets: dict[float, tuple[np.ndarray, np.ndarray]]):
+    """(index, sample times, xyz) of each burst ``which`` whose onset has a snippet (``snippets``
+    maps an onset to ``(t - onset, xyz)``, :class:`detector.snippets.SnippetCollector`)."""
     for i in np.flatnonzero(which):
         on = float(events["onset_s"][i])
         snip = snippets.get(on)
         if snip is not None:
-            out[i] = transient_shape(snip[0] + on, snip[1], on, float(events["offset_s"][i]), fs, params)
-    return out
+            yield i, snip[0] + on, snip[1]
 
 
 def refine_onsets(
@@ -171,9 +178,6 @@ def refine_onsets(
     SnippetCollector`); bursts without one keep their onset. Returns all onsets (a copy).
     """
     out = events["onset_s"].astype(np.float64, copy=True)
-    for i in np.flatnonzero(which):
-        on = float(events["onset_s"][i])
-        snip = snippets.get(on)
-        if snip is not None:
-            out[i] = relative_onset(snip[0] + on, snip[1], on, float(events["offset_s"][i]), fs, params)
+    for i, t, xyz in _with_snippets(events, which, snippets):
+        out[i] = relative_onset(t, xyz, float(events["onset_s"][i]), float(events["offset_s"][i]), fs, params)
     return out

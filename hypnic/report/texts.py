@@ -393,16 +393,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_folder": {"en": "folder", "nl": "map"},
     # --- method and provenance ---------------------------------------------------------------
     "method_intro": {
-        "en": "Found by hypnic, open-source software, with rules rather than a trained model. "
-        "Every movement is a burst of acceleration above the sensor's noise. Its shape decides "
-        "its kind; at an ankle, the international rules for periodic leg movements decide which "
-        "leg movements form a series. Sleep onset is the change from wake-like restlessness to "
-        "sleep-like quiet.",
-        "nl": "Gevonden door hypnic, opensourcesoftware, met regels in plaats van een getraind "
-        "model. Elke beweging is een uitschieter in de versnelling boven de ruis van de sensor. "
-        "De vorm bepaalt de soort; aan een enkel bepalen de internationale regels voor "
-        "periodieke beenbewegingen welke beenbewegingen een reeks vormen. Het inslaapmoment is "
-        "de overgang van onrust zoals bij wakker zijn naar rust zoals in de slaap.",
+        "en": "Found by hypnic, open-source software, with published rules and one small model "
+        "fitted on simulated nights. Every movement is a burst of acceleration above the "
+        "sensor's noise. Its shape decides its kind; at an ankle, the international rules for "
+        "periodic leg movements decide which leg movements form a series. Sleep onset is where "
+        "the small adjustments and turning of lying awake give way to the stillness and "
+        "twitches of sleep; a sleep start nearby helps place it.",
+        "nl": "Gevonden door hypnic, opensourcesoftware, met gepubliceerde regels en één klein "
+        "model dat op gesimuleerde nachten is afgesteld. Elke beweging is een uitschieter in de "
+        "versnelling boven de ruis van de sensor. De vorm bepaalt de soort; aan een enkel bepalen "
+        "de internationale regels voor periodieke beenbewegingen welke beenbewegingen een reeks "
+        "vormen. Het inslaapmoment is waar het bijschikken en omdraaien van wakker liggen "
+        "overgaat in de stilte en de trekkingen van de slaap; een schok vlakbij helpt het "
+        "plaatsen.",
     },
     "m_software": {"en": "software and version", "nl": "software en versie"},
     "m_source": {"en": "source", "nl": "bron"},
