@@ -306,10 +306,10 @@ def reference_transients(
     t: np.ndarray, xyz: np.ndarray, events: np.ndarray, fs: float, params: BurstParams
 ) -> tuple[np.ndarray, np.ndarray]:
     """Transient onsets re-measured, and their shapes measured, on the ±3 s of samples around
-    each (as the pipeline's snippets hold them), with :func:`detector.onsets.relative_onset` and
-    :func:`detector.onsets.transient_shape`: onsets (n,) and shapes (n, 2)."""
+    each (as the pipeline's snippets hold them), with :func:`detector.onsets.measure_transient`:
+    onsets (n,) and shapes (n, 2)."""
     from detector.classify import TRANSIENT_SPREAD_S
-    from detector.onsets import relative_onset, transient_shape
+    from detector.onsets import measure_transient
 
     out = events["onset_s"].astype(np.float64, copy=True)
     shapes = np.full((events.shape[0], 2), np.nan)
@@ -317,9 +317,7 @@ def reference_transients(
         on = float(events["onset_s"][i])
         off = float(events["offset_s"][i])
         a, b = np.searchsorted(t, on - 3.0, side="left"), np.searchsorted(t, on + 3.0, side="right")
-        x = xyz[a:b].astype(np.float32)
-        out[i] = relative_onset(t[a:b], x, on, off, fs, params)
-        shapes[i] = transient_shape(t[a:b], x, out[i], off, fs, params)
+        out[i], shapes[i, 0], shapes[i, 1] = measure_transient(t[a:b], xyz[a:b].astype(np.float32), on, off, fs, params)
     return out, shapes
 
 

@@ -219,7 +219,7 @@ class BurstResult:
         threshold.
     shapes : ndarray of float, shape (n, 2), or None
         Linearity and relative mean frequency of each transient, measured on its raw samples after
-        the stream (:func:`detector.onsets.transient_shapes`); NaN for other bursts. None where
+        the stream (:func:`detector.onsets.measure_transients`); NaN for other bursts. None where
         nobody measured them (the kernel's own output).
     """
 

@@ -53,12 +53,17 @@ def relative_onset(
         do not allow a measurement (a gap, too little before the burst).
     """
     seg = _band_passed(t, xyz, onset_s, fs, params)
-    if seg is None:
-        return float(onset_s)
-    ts, y = seg
-    alpha = 1.0 - np.exp(-1.0 / (fs * params.envelope_s))
+    return float(onset_s) if seg is None else _onset_in(seg, onset_s, offset_s, fs, params)
+
+
+def _onset_in(
+    seg: tuple[np.ndarray, np.ndarray], onset_s: float, offset_s: float, fs: float, params: BurstParams
+) -> float:
+    """:func:`relative_onset` on an already band-passed stretch (:func:`_band_passed`)."""
     from scipy.signal import lfilter
 
+    ts, y = seg
+    alpha = 1.0 - np.exp(-1.0 / (fs * params.envelope_s))
     e2 = lfilter([alpha], [1.0, alpha - 1.0], np.sum(y * y, axis=1))
     idx = np.flatnonzero((ts >= onset_s - 0.5 / fs) & (ts <= offset_s + 0.5 / fs))
     if idx.size == 0:
@@ -118,8 +123,13 @@ def transient_shape(
     sensor. NaN when the snippet does not allow a measurement.
     """
     seg = _band_passed(t, xyz, onset_s, fs, params)
-    if seg is None:
-        return np.nan, np.nan
+    return (np.nan, np.nan) if seg is None else _shape_in(seg, onset_s, offset_s, fs, params)
+
+
+def _shape_in(
+    seg: tuple[np.ndarray, np.ndarray], onset_s: float, offset_s: float, fs: float, params: BurstParams
+) -> tuple[float, float]:
+    """:func:`transient_shape` on an already band-passed stretch (:func:`_band_passed`)."""
     ts, y = seg
     inside = (ts >= onset_s - 0.5 / fs) & (ts <= offset_s + 0.5 / fs)
     if np.count_nonzero(inside) < 3:
@@ -135,49 +145,45 @@ def transient_shape(
     return linearity, freq / min(params.lowpass_hz, 0.8 * fs / 2)
 
 
-def transient_shapes(
+def measure_transient(
+    t: np.ndarray, xyz: np.ndarray, onset_s: float, offset_s: float, fs: float, params: BurstParams
+) -> tuple[float, float, float]:
+    """Relative onset, linearity and relative mean frequency of one transient, from one
+    band-pass of its raw samples (:func:`relative_onset`, then :func:`transient_shape` from the
+    re-measured onset: the same gap-free stretch holds both onsets)."""
+    seg = _band_passed(t, xyz, onset_s, fs, params)
+    if seg is None:
+        return float(onset_s), np.nan, np.nan
+    on = _onset_in(seg, onset_s, offset_s, fs, params)
+    return (on, *_shape_in(seg, on, offset_s, fs, params))
+
+
+def measure_transients(
     events: np.ndarray,
     which: np.ndarray,
     snippets: dict[float, tuple[np.ndarray, np.ndarray]],
     fs: float,
     params: BurstParams,
-) -> np.ndarray:
-    """:func:`transient_shape` of the bursts ``which`` (bool mask) whose onset has a snippet.
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`measure_transient` for the bursts ``which`` (bool mask) from their raw snippets.
+
+    ``snippets`` maps a burst's onset to ``(t - onset, xyz)`` (:class:`detector.snippets.
+    SnippetCollector`); bursts without one keep their onset and get no shape.
 
     Returns
     -------
-    ndarray of float, shape (n, 2)
+    onsets : ndarray of float, shape (n,)
+        Every burst's onset (a copy), re-measured where measured.
+    shapes : ndarray of float, shape (n, 2)
         Linearity and relative mean frequency per burst; NaN for the others.
     """
-    out = np.full((events.shape[0], 2), np.nan)
-    for i, t, xyz in _with_snippets(events, which, snippets):
-        out[i] = transient_shape(t, xyz, float(events["onset_s"][i]), float(events["offset_s"][i]), fs, params)
-    return out
-
-
-def _with_snippets(events: np.ndarray, which: np.ndarray, snippets: dict[float, tuple[np.ndarray, np.ndarray]]):
-    """(index, sample times, xyz) of each burst ``which`` whose onset has a snippet (``snippets``
-    maps an onset to ``(t - onset, xyz)``, :class:`detector.snippets.SnippetCollector`)."""
+    onsets = events["onset_s"].astype(np.float64, copy=True)
+    shapes = np.full((events.shape[0], 2), np.nan)
     for i in np.flatnonzero(which):
         on = float(events["onset_s"][i])
         snip = snippets.get(on)
         if snip is not None:
-            yield i, snip[0] + on, snip[1]
-
-
-def refine_onsets(
-    events: np.ndarray,
-    which: np.ndarray,
-    snippets: dict[float, tuple[np.ndarray, np.ndarray]],
-    fs: float,
-    params: BurstParams,
-) -> np.ndarray:
-    """Relative onsets for the bursts ``which`` (bool mask) from their raw snippets.
-
-    ``snippets`` maps a burst's onset to ``(t - onset, xyz)`` (:class:`detector.snippets.
-    SnippetCollector`); bursts without one keep their onset. Returns all onsets (a copy).
-    """
-    out = events["onset_s"].astype(np.float64, copy=True)
-    for i, t, xyz in _with_snippets(events, which, snippets):
-        out[i] = relative_onset(t, xyz, float(events["onset_s"][i]), float(events["offset_s"][i]), fs, params)
-    return out
+            onsets[i], shapes[i, 0], shapes[i, 1] = measure_transient(
+                snip[0] + on, snip[1], on, float(events["offset_s"][i]), fs, params
+            )
+    return onsets, shapes

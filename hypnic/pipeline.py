@@ -104,7 +104,7 @@ def analyze_stream(
     from detector.bursts import BurstParams, BurstResult, StreamingDetector
     from detector.classify import TRANSIENT_SPREAD_S
     from detector.night import NightInput, score_night
-    from detector.onsets import refine_onsets, transient_shapes
+    from detector.onsets import measure_transients
     from detector.snippets import SnippetCollector
 
     params = params or BurstParams()
@@ -139,10 +139,9 @@ def analyze_stream(
         raise InputError(source, "no samples")
     bursts = BurstResult.concatenate(parts)
     short = bursts.events["spread_s"] < TRANSIENT_SPREAD_S
-    onsets = refine_onsets(bursts.events, short, snippets.done, info.fs, params)
+    onsets, bursts.shapes = measure_transients(bursts.events, short, snippets.done, info.fs, params)
     snippets.rekey({float(a): float(b) for a, b in zip(bursts.events["onset_s"][short], onsets[short])})
     bursts.events["onset_s"] = onsets
-    bursts.shapes = transient_shapes(bursts.events, short, snippets.done, info.fs, params)
     duration = float(t_last) + 1.0 / info.fs
     if sleep_onset is not None and not (0 <= sleep_onset <= duration):
         raise InputError("--sleep-onset", f"{sleep_onset} s is outside the recording (0-{duration:.0f} s)")
