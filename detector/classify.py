@@ -327,7 +327,7 @@ def classify_bursts(
     series = np.zeros(n, dtype=np.int64)
     group = np.arange(n)
     legs = None
-    lm_like = ~large & ~in_train & ~transient & ~reposition & (dur >= SHORTEST_LM_S)
+    lm_like = sustained & ~reposition & (dur >= SHORTEST_LM_S)
     if placement != "wrist":
         idx = np.flatnonzero(lm_like | large)
         side = PLACEMENT_LEG.get(placement, plm.UNKNOWN_LEG)
@@ -346,8 +346,9 @@ def classify_bursts(
                 label[orig] = "lm"
                 conf[orig] = 0.6
         beat = transient & (dur >= SHORTEST_LM_S) & (turn < REPOSITION_DEG)
-        fits = in_series_rhythm(onset, series, beat, plm.IMI_RANGE_S[rules])
-        label[fits], series[fits], conf[fits] = "plm", series_of(onset, series, fits), 0.7
+        in_series = in_series_rhythm(onset, series, beat, plm.IMI_RANGE_S[rules])
+        fits = in_series > 0
+        label[fits], series[fits], conf[fits] = "plm", in_series[fits], 0.7
         transient = transient & ~fits
     within = join_turn_fragments(onset, offset, label == "large_movement", group, gap_spans, events["peak_g"])
     # A transient inside a turn-over is a flicker of it, not a jerk or a twitch.
@@ -360,7 +361,7 @@ def classify_bursts(
 def in_series_rhythm(
     onset: np.ndarray, series: np.ndarray, which: np.ndarray, imi_s: tuple[float, float]
 ) -> np.ndarray:
-    """Bursts ``which`` that sit inside a PLM series in its rhythm.
+    """The PLM series in whose rhythm each burst ``which`` sits (0: none).
 
     A leg movement of 0.5-0.8 s can be brief enough to pass for a transient (its energy spread
     is below that of a uniform 0.5-s movement). Inside a scored series, between two members, with
@@ -368,7 +369,7 @@ def in_series_rhythm(
     one of its leg movements (PLMS, DOMAIN.md §2.1). The series itself is not rescored: adding
     transients as WASM candidates would let a twitch 5 s after a PLM end its series.
     """
-    out = np.zeros(onset.shape[0], dtype=bool)
+    out = np.zeros(onset.shape[0], dtype=np.int64)
     members = np.flatnonzero(series > 0)
     if members.size < 2:
         return out
@@ -378,15 +379,9 @@ def in_series_rhythm(
         k = int(np.searchsorted(t, onset[i]))
         if k == 0 or k == t.size or series[members[k - 1]] != series[members[k]]:
             continue
-        out[i] = lo <= onset[i] - t[k - 1] <= hi and lo <= t[k] - onset[i] <= hi
+        if lo <= onset[i] - t[k - 1] <= hi and lo <= t[k] - onset[i] <= hi:
+            out[i] = series[members[k]]
     return out
-
-
-def series_of(onset: np.ndarray, series: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """The series number of the member just before each burst ``which``."""
-    members = np.flatnonzero(series > 0)
-    k = np.searchsorted(onset[members], onset[which]) - 1
-    return series[members[np.maximum(k, 0)]]
 
 
 def held_tilt(

@@ -284,15 +284,17 @@ def change_point(
         last = min(last, float(latest))
     if last <= a:
         return None
-    if not any(np.any((w.times() >= a) & (w.times() <= b)) for w in witnesses):
+    in_span = []  # (falls, times inside the span) per witness
+    for w in witnesses:
+        t = w.times()
+        in_span.append((w.falls, t[(t >= a) & (t <= b)]))
+    if not any(times.size for _, times in in_span):
         return None  # nothing moved: no evidence for any candidate
     c = np.arange(a, last + 1e-9, CANDIDATE_STEP_S)
     ll = np.zeros(c.shape)
     evidence = np.zeros(c.shape, dtype=bool)
     t1, t2 = c - a, b - c
-    for w in witnesses:
-        times = w.times()
-        times = times[(times >= a) & (times <= b)]
+    for falls, times in in_span:
         total = times.size
         alpha = (total + 0.5) / (b - a) * PRIOR_S
         n1 = np.searchsorted(times, c, side="right").astype(np.float64)
@@ -301,7 +303,7 @@ def change_point(
         one = _log_marginal(np.float64(total), np.float64(b - a), alpha, PRIOR_S)
         # The direction is judged on the observed rates (n1/t1 against n2/t2): the prior's
         # smoothing would make an empty stretch at the search start look like a drop.
-        right_way = n1 * t2 > n2 * t1 if w.falls else n1 * t2 < n2 * t1
+        right_way = n1 * t2 > n2 * t1 if falls else n1 * t2 < n2 * t1
         ll += np.where(right_way, two, one)
         evidence |= right_way
     if not np.any(evidence):

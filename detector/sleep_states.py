@@ -63,8 +63,6 @@ class SleepStates:
         Posterior probability of sleep (not an awakening) at each step.
     onset_p : ndarray of float, shape (T,)
         Posterior probability that sleep begins at the start of each step.
-    end_p : ndarray of float, shape (T,)
-        Posterior probability that the final awakening is at the start of each step.
     rates_per_h : ndarray of float, shape (2, K)
         Fitted rates (per hour) of each witness awake (row 0) and asleep (row 1).
     loglik : float
@@ -73,12 +71,11 @@ class SleepStates:
     t_s: np.ndarray
     asleep: np.ndarray
     onset_p: np.ndarray
-    end_p: np.ndarray
     rates_per_h: np.ndarray
     loglik: float
 
     def quantiles(self, p: np.ndarray, q: tuple[float, ...]) -> list[float] | None:
-        """Times at which the cumulative of ``p`` (onset_p or end_p) reaches each of ``q``; None
+        """Times at which the cumulative of ``p`` (such as onset_p) reaches each of ``q``; None
         when the distribution holds less than half the probability (no transition likely)."""
         total = float(p.sum())
         if total < 0.5:
@@ -160,8 +157,7 @@ def fit_states(
     t = t0 + step_s * np.arange(n_t)
     onset_p = xi[:, WAKE_BEFORE, SLEEP].copy()
     onset_p[0] = gamma[0, SLEEP]  # asleep from the start
-    end_p = xi[:, SLEEP, WAKE_AFTER] + xi[:, AWAKENING, WAKE_AFTER]
-    return SleepStates(t, gamma[:, SLEEP], onset_p, end_p, rates * 3600.0, float(loglik))
+    return SleepStates(t, gamma[:, SLEEP], onset_p, rates * 3600.0, float(loglik))
 
 
 def _log_emission(counts: np.ndarray, exposure: np.ndarray, rates: np.ndarray) -> np.ndarray:
