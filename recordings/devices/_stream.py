@@ -1,9 +1,11 @@
 """What every device reader shares: turning decoded batches into a :class:`SampleStream`.
 
 A device reader decodes its file into *batches*: times in seconds from an integer ``origin``
-(the device clock's epoch seconds, naive local time) and acceleration in g. This module turns
-them into the project's stream: ``t`` from the first sample, the absolute start in UTC, gaps
-moved into ``stream.gaps`` as the reader finds them, and every decoding failure as one
+(the device clock's epoch seconds, naive local time), acceleration in g and, where the device
+records them, auxiliary channels (skin temperature, light) at their own times. This module turns
+them into the project's stream: ``t`` from the first sample, the absolute start in UTC, gaps and
+idle spans moved into ``stream.gaps`` and ``stream.idle`` as the reader finds them, each batch's
+auxiliary samples handed on in the chunk made from that batch, and every decoding failure as one
 :class:`~hypnic.errors.InputError` line, never a traceback.
 
 Times stay relative to an integer origin while decoding so float64 keeps sub-microsecond
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.samples import PLACEMENTS, SampleChunk, SampleStream, StreamInfo
+from recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
 
 #: Default size of a chunk handed on (samples). 2^20 samples are ~20 MB as t + xyz.
 CHUNK_SAMPLES = 1 << 20
@@ -55,10 +57,15 @@ class Batch:
         Seconds from the decoder's ``origin``, increasing.
     xyz : ndarray, shape (n, 3)
         Acceleration in g.
+    aux : dict of str to (ndarray, ndarray)
+        Auxiliary channels decoded from the same stretch of the file: ``(t, values)`` with ``t``
+        in seconds from ``origin`` (increasing) and values in the units of
+        :data:`recordings.samples.AUX_UNITS` (NaN where the device's value is invalid).
     """
 
     t: np.ndarray
     xyz: np.ndarray
+    aux: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,12 +79,17 @@ class DecodeState:
     gaps : list of [float, float]
         Spans (seconds from ``origin``) the decoder knows are missing or damaged; appended
         while decoding, moved into the stream as chunks are handed on.
+    idle : list of [float, float]
+        Spans (seconds from ``origin``) in which the device did not sample because it lay still
+        (ActiGraph idle sleep mode); the decoder fills them with the last sample before the
+        pause. Moved into ``stream.idle`` (merged where they touch) as chunks are handed on.
     counts : dict
         Tallies for the metadata (damaged blocks, dropped records ...), complete at the end.
     """
 
     origin: int = 0
     gaps: list[list[float]] = field(default_factory=list)
+    idle: list[list[float]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, name: str, n: int = 1) -> None:
@@ -131,6 +143,7 @@ def device_stream(
     placement: str,
     meta: dict[str, Any],
     start: str | None,
+    aux_channels: tuple[str, ...] = (),
 ) -> SampleStream:
     """Build the stream of a device file from its decoder.
 
@@ -156,12 +169,17 @@ def device_stream(
         are complete once the stream is exhausted.
     start : str or None
         ``--start``: overrides the device clock's start (ISO 8601; naive means UTC).
+    aux_channels : tuple of str
+        The auxiliary channels the file holds (keys of :data:`recordings.samples.AUX_UNITS`);
+        batches' auxiliary values of any other channel are not handed on.
 
     Returns
     -------
     SampleStream
-        ``t`` in seconds from the first sample, strictly increasing; ``gaps`` filled as the
-        chunks are read (complete once the stream is exhausted).
+        ``t`` in seconds from the first sample, strictly increasing; ``gaps`` and ``idle``
+        filled as the chunks are read (complete once the stream is exhausted); each chunk
+        carries the auxiliary samples of the batches it was made from, their times on the same
+        clock as ``t`` and increasing across chunks.
     """
     try:
         first = _first_batch(source, batches)
@@ -188,16 +206,62 @@ def device_stream(
         meta=meta,
     )
     gaps: list[list[float]] = []
-    stream = SampleStream(info, _chunks(source, first, batches, state, t_first, gaps, meta))
+    idle: list[list[float]] = []
+    channels = tuple(c for c in aux_channels if c in AUX_UNITS)
+    stream = SampleStream(
+        info, _chunks(source, first, batches, state, t_first, (gaps, idle), meta, channels)
+    )
     stream.gaps = gaps
+    stream.idle = idle
+    stream.aux_channels = channels
     return stream
 
 
-def _move_gaps(state: DecodeState, t_first: float, gaps: list[list[float]]) -> None:
+def _move_gaps(state: DecodeState, t_first: float, spans: tuple[list, list]) -> None:
+    gaps, idle = spans
     for start, end in state.gaps:
         if end > start:
             gaps.append([max(0.0, start - t_first), end - t_first])
     state.gaps.clear()
+    for start, end in state.idle:
+        if end <= start:
+            continue
+        start, end = max(0.0, start - t_first), end - t_first
+        # Idle spans one after the other (the device woke for a second and slept again, or
+        # one pause reported in pieces) are one span for the consumer.
+        if idle and start <= idle[-1][1] + 1e-6:
+            idle[-1][1] = max(idle[-1][1], end)
+        else:
+            idle.append([start, end])
+    state.idle.clear()
+
+
+class _AuxOrder:
+    """Shifts a batch's auxiliary samples to stream time and keeps each channel increasing."""
+
+    def __init__(self, channels: tuple[str, ...], t_first: float) -> None:
+        self.channels = channels
+        self.t_first = t_first
+        self.last = {name: -np.inf for name in channels}
+        self.dropped = 0
+
+    def __call__(self, aux: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+        out = {}
+        for name, (ta, va) in aux.items():
+            if name not in self.last:
+                continue  # a channel the reader did not declare up front
+            ta = np.asarray(ta, dtype=np.float64) - self.t_first
+            va = np.asarray(va, dtype=np.float64)
+            # The same safety net as for the samples: a damaged clock never makes time go back.
+            before = np.maximum.accumulate(np.concatenate(([self.last[name]], ta[:-1])))
+            keep = ta > before
+            if not keep.all():
+                self.dropped += int((~keep).sum())
+                ta, va = ta[keep], va[keep]
+            if len(ta):
+                self.last[name] = float(ta[-1])
+                out[name] = (ta, va)
+        return out
 
 
 def _chunks(
@@ -206,11 +270,14 @@ def _chunks(
     batches: Iterator[Batch],
     state: DecodeState,
     t_first: float,
-    gaps: list[list[float]],
+    spans: tuple[list, list],
     meta: dict[str, Any],
+    channels: tuple[str, ...],
 ) -> Iterator[SampleChunk]:
     last = -np.inf
     dropped = 0
+    order = _AuxOrder(channels, t_first)
+    pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     batch: Batch | None = first
     while batch is not None:
         t = np.asarray(batch.t, dtype=np.float64) - t_first
@@ -222,15 +289,25 @@ def _chunks(
         if not keep.all():
             dropped += int((~keep).sum())
             t, xyz = t[keep], xyz[keep]
+        for name, values in order(batch.aux).items():
+            pending.setdefault(name, []).append(values)
         if len(t):
             last = float(t[-1])
-            _move_gaps(state, t_first, gaps)
-            yield SampleChunk(t, xyz)
+            _move_gaps(state, t_first, spans)
+            aux = {
+                name: (np.concatenate([a for a, _ in parts]), np.concatenate([v for _, v in parts]))
+                for name, parts in pending.items()
+            }
+            pending = {}
+            yield SampleChunk(t, xyz, aux)
         try:
             batch = next(batches, None)
         except DECODE_ERRORS as exc:
             raise _decode_failure(source, exc) from None
-    _move_gaps(state, t_first, gaps)
+    _move_gaps(state, t_first, spans)
     if dropped:
         state.count("samples_dropped_time_not_increasing", dropped)
+    lost = order.dropped + sum(len(a) for parts in pending.values() for a, _ in parts)
+    if lost:
+        state.count("aux_samples_dropped", lost)
     meta.update(state.counts)

@@ -27,6 +27,13 @@ header, when it agrees with its neighbours (next sequence number, same session a
 end 0.5-2 block spans after the previous end), still marks where the next good block starts, so
 the samples after a damaged block keep the times they would have had.
 
+Temperature and light: every data block carries the device's last temperature and light
+readings; each good block hands on one value of each, at the time of its first sample
+(``stream.aux``, channels ``temperature`` in degC and ``light`` as the raw 10-bit reading, see
+:func:`temperature_c` and :func:`light_raw`). scikit-digital-health converts the same raw
+temperature as ``(raw - 171) / 3.142``, which reads about 2 degC warmer near skin temperature
+than the MCP9700 conversion of the device maker's own loader used here; the raw values agree.
+
 The device clock is naive local time; the header's time-zone field (originally reserved, -1 when
 unset) is used when it holds a plausible offset, otherwise the times are taken as UTC.
 """
@@ -280,6 +287,41 @@ def _decode(fmt: _Format, raw: np.ndarray, light_scale: np.ndarray) -> np.ndarra
     return counts.astype(np.float32) * scale.astype(np.float32)[:, None, None]
 
 
+def temperature_c(raw: np.ndarray) -> np.ndarray:
+    """Block temperature fields as degrees C (NaN where the field says none).
+
+    The lower 10 bits are the ADC reading of an MCP9700 (10 mV/degC, 500 mV at 0 degC) against
+    a 3 V reference: ``raw * 3000 / 1024 mV`` gives ``raw * 75 / 256 - 50`` degC, the conversion
+    of Open Movement's own loader (cwa_load.py) and cwa.h. A raw 0 means no reading (cwa.h).
+
+    Parameters
+    ----------
+    raw : ndarray of int
+        The blocks' ``temperature`` fields.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    value = np.asarray(raw).astype(np.int64) & 0x3FF
+    return np.where(value == 0, np.nan, value * (75.0 / 256.0) - 50.0)
+
+
+def light_raw(light_scale: np.ndarray) -> np.ndarray:
+    """The light sensor's raw reading of each block: the lower 10 bits of the light field
+    (the upper 6 hold the accelerometer and gyroscope scales); NaN where it is 0, "none" in
+    cwa.h. The raw value is a log-scale ADC count, handed on unconverted."""
+    value = np.asarray(light_scale).astype(np.int64) & 0x3FF
+    return np.where(value == 0, np.nan, value.astype(np.float64))
+
+
+def _block_aux(t0: np.ndarray, temperature: np.ndarray, light_scale: np.ndarray) -> dict:
+    # One value per good block, at the block's first sample: the device writes the last reading
+    # into each block, so a damaged block gives neither samples nor readings.
+    t0 = np.asarray(t0, dtype=np.float64)
+    return {"temperature": (t0, temperature_c(temperature)), "light": (t0, light_raw(light_scale))}
+
+
 def _batches(
     source: Path, header: _Header, fmt: _Format, state: DecodeState, blocks_per_read: int
 ) -> Iterator[Batch]:
@@ -346,12 +388,13 @@ def _batches(
                     u8[idx, _DATA_OFFSET : _DATA_OFFSET + _DATA_BYTES],
                     blocks["light_scale"][idx],
                 )
+                aux = _block_aux(t0, blocks["temperature"][idx], blocks["light_scale"][idx])
                 full = count[idx] == fmt.capacity
                 if full.all():
-                    yield Batch(t.ravel(), xyz.reshape(-1, 3))
+                    yield Batch(t.ravel(), xyz.reshape(-1, 3), aux)
                 else:
                     mask = span_index[None, :] < count[idx][:, None]
-                    yield Batch(t[mask], xyz[mask])
+                    yield Batch(t[mask], xyz[mask], aux)
     chain.finish()
 
 
@@ -443,6 +486,8 @@ def open_cwa(
         "clock": clock,
         # Temperature and battery conversions from cwa.h (MCP9700 sensor: 10 mV/C, 0.5 V at 0 C).
         "temperature_c_start": round(int(first["temperature"]) % 1024 * 75.0 / 256 - 50, 2),
+        "light_unit": "raw 10-bit light sensor reading (log scale, unconverted)",
+        "aux_timing": "temperature and light: one value per good data block, at its first sample",
         "battery_v_start": round((int(first["battery"]) + 512.0) * 6000 / 1024 / 1000, 3),
         "timing": "block whole-second timestamps and timestampOffset, chained block to block",
         "device_metadata": header.metadata,
@@ -457,4 +502,5 @@ def open_cwa(
         placement=placement_from_text(location),
         meta=meta,
         start=start,
+        aux_channels=("temperature", "light"),
     )

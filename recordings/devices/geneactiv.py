@@ -21,6 +21,15 @@ follows it (the clock really jumped), otherwise its time field is taken as damag
 dropped. A page whose clock would go back a little before the previous page's end starts at
 that end instead (tallied in the metadata). Page times are the device's local time; the
 header's ``Time Zone`` (``GMT -04:00``) gives the UTC offset.
+
+Temperature and light (``stream.aux``): each page's ``Temperature`` field, one value per usable
+page at its first sample (the device measures it once a page; scikit-digital-health repeats it
+for every sample of the page). Light is measured with every sample (10 bits, converted to lux
+with the header's ``Lux / Volts``, :func:`light_lux`) but handed on as each page's mean, at the
+same time as its temperature: light matters here as wear and daylight evidence over minutes, the
+sensor's resolution is several lux, and one value per page (a few seconds) keeps a week of light
+small beside the acceleration instead of doubling the data handed on. A file whose header has no
+usable ``Lux``/``Volts`` has no light channel.
 """
 
 from __future__ import annotations
@@ -135,6 +144,12 @@ class _Header:
                 )
             self.gain[i], self.offset[i] = gain, offset
         self.utc_offset_s = _utc_offset_s(f.get("time zone", ""))
+        # Light: lux per count of the 10-bit light reading, from the calibration's "Lux" and
+        # "Volts" (GENEActiv's own conversion, as in scikit-digital-health and GGIR).
+        lux, volts = _number(f.get("lux")), _number(f.get("volts"))
+        self.lux_per_count = (
+            lux / volts if lux is not None and volts and np.isfinite(lux / volts) else None
+        )
         range_text = f.get("accelerometer range", "")
         limits = [abs(float(v)) for v in _NUMBER.findall(range_text)]
         self.range_g = max(limits) if limits else None
@@ -174,12 +189,14 @@ def _pages(fh) -> Iterator[_Page | None]:
 
 
 class _Usable(NamedTuple):
-    """A page that decoded: start (s from the origin), rate, sequence number, sample bytes."""
+    """A page that decoded: start (s from the origin), rate, sequence number, sample bytes and
+    the page's temperature (degC, NaN when the field is missing or not a number)."""
 
     start: float
     fs: float
     seq: int | None
     raw: bytes
+    temperature: float = float("nan")
 
     @property
     def span(self) -> float:
@@ -223,7 +240,10 @@ class _Decoder:
             return None
         seq_text = page.fields.get(b"sequence number", b"")
         seq = int(seq_text) if seq_text.isdigit() else None
-        return _Usable(seconds - self.state.origin, fs, seq, raw)
+        temperature = _number(page.fields.get(b"temperature", b"").decode("latin-1"))
+        if temperature is None or not -60.0 <= temperature <= 130.0:
+            temperature = float("nan")  # a damaged field, not a reading
+        return _Usable(seconds - self.state.origin, fs, seq, raw, temperature)
 
     def _fits(self, start: float, seq: int | None, after: _Usable | None) -> bool:
         """Whether a page's clock agrees with the page before it (``after``, else the last
@@ -276,7 +296,7 @@ class _Decoder:
         self.last_seq = page.seq
         self.last_span = page.span
         self.damaged = 0
-        return _Usable(start, page.fs, page.seq, page.raw)
+        return _Usable(start, page.fs, page.seq, page.raw, page.temperature)
 
     def _batch(self, pages: list[_Usable]) -> Batch:
         counts = np.fromiter((len(p.raw) // 6 for p in pages), dtype=np.int64, count=len(pages))
@@ -285,9 +305,19 @@ class _Decoder:
         xyz = (values[:, :3] * 100.0 - self.header.offset) / self.header.gain
         first = np.repeat(np.cumsum(counts) - counts, counts)
         index = np.arange(len(values)) - first
-        starts = np.repeat(np.fromiter((p.start for p in pages), dtype=np.float64), counts)
+        page_starts = np.fromiter((p.start for p in pages), dtype=np.float64, count=len(pages))
+        starts = np.repeat(page_starts, counts)
         rates = np.repeat(np.fromiter((p.fs for p in pages), dtype=np.float64), counts)
-        return Batch(starts + index / rates, xyz.astype(np.float32))
+        aux = {
+            "temperature": (
+                page_starts,
+                np.fromiter((p.temperature for p in pages), dtype=np.float64, count=len(pages)),
+            )
+        }
+        if self.header.lux_per_count is not None:
+            lux = light_lux(values[:, 3], self.header.lux_per_count)
+            aux["light"] = (page_starts, np.add.reduceat(lux, np.cumsum(counts) - counts) / counts)
+        return Batch(starts + index / rates, xyz.astype(np.float32), aux)
 
     def batches(self) -> Iterator[Batch]:
         ready: list[_Usable] = []
@@ -315,6 +345,28 @@ class _Decoder:
             yield self._batch(ready)
         if self.damaged and self.floor is not None:
             self.state.gaps.append([self.floor, self.floor + self.damaged * self.last_span])
+
+
+def light_lux(packed: np.ndarray, lux_per_count: float) -> np.ndarray:
+    """Light in lux of each sample from the 12 bits after its three axes.
+
+    The 12 bits hold 10 bits of light, then the button and a spare bit; lux is the light
+    reading times ``Lux / Volts`` of the header's calibration (GENEActiv's conversion;
+    scikit-digital-health also floors the result to whole lux, which is not done here).
+
+    Parameters
+    ----------
+    packed : ndarray of int
+        The fourth 12-bit value of each sample (signed or not: only its 12 bits are used).
+    lux_per_count : float
+        ``Lux / Volts`` from the header.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    bits = np.asarray(packed).astype(np.int64) & 0xFFF
+    return (bits >> 2) * float(lux_per_count)
 
 
 def _first_page_seconds(source: Path, header: _Header) -> tuple[int, dict[bytes, bytes]]:
@@ -388,6 +440,11 @@ def open_bin(
         "range_g": header.range_g,
         "clock": clock,
         "temperature_c_start": temperature,
+        "light_unit": "lux",
+        "aux_timing": (
+            "temperature: each page's Temperature field, at the page's first sample; light: "
+            "the page's mean lux (Lux / Volts of the calibration), at the same time"
+        ),
         "location": f.get("device location code", ""),
         "calibration": {"gain": header.gain.tolist(), "offset": header.offset.tolist()},
         "extract_notes": f.get("extract notes", ""),
@@ -401,4 +458,5 @@ def open_bin(
         placement=placement_from_text(f.get("device location code", "")),
         meta=meta,
         start=start,
+        aux_channels=("temperature",) + (("light",) if header.lux_per_count is not None else ()),
     )
