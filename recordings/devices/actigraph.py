@@ -30,8 +30,8 @@ would cut a night into hundreds of pieces. The device says when it paused: an EV
 records pygt3x turns into its ``IdleSleepMode`` flag and AGread into its ``idle`` periods). A
 second without records is idle only when these events bracket it, never merely because no record
 is there: the seconds from the end of the last sample to the "leave" event are filled with the
-last sample before the pause (forward fill, as pygt3x does and ActiLife's idle sleep handling
-shows), listed in ``stream.idle`` and never reported as gaps. The device stops inside a second
+last sample before the pause (forward fill, as pygt3x does and the parsers built on it, e.g.
+labda-parsers, by default), listed in ``stream.idle`` and never reported as gaps. The device stops inside a second
 and logs "enter" at the next whole second, so up to :data:`_IDLE_LEAD_S` between the last
 sample and "enter" belongs to the pause (pygt3x fills it too); a longer stretch before it, or one
 after "leave" before the next record, stays a jump in ``t`` (``seconds_without_records``) or a
