@@ -9,6 +9,10 @@ and, where there is one, the line. pyarrow reports *what* is wrong in a block bu
 line, so on an error the file is scanned again, line by line in Python, from the first row of the
 failing block to find the line (:func:`_diagnose`). That slow scan only runs on the error path.
 
+An optional column named ``temperature`` (degC, any case) is read as the skin temperature
+channel (``SampleChunk.aux["temperature"]``, at the times of the rows that have a value; an empty
+cell means no reading on that row, as does ``NaN``). Every other extra column is ignored.
+
 Times are handed on from the recording's start (CONTRACT: seconds from the start), so the
 file's first ``t`` becomes 0; ``StreamInfo.meta["t0_s"]`` keeps the file's own first value (a
 file may count in Unix seconds). ``--start`` gives the absolute time of the first sample. Gaps
@@ -38,6 +42,8 @@ from hypnic.errors import InputError
 from recordings.samples import SampleChunk, SampleStream, StreamInfo
 
 REQUIRED_COLUMNS = ("t", "x", "y", "z")
+#: The optional column read as the temperature channel (degC).
+TEMPERATURE_COLUMN = "temperature"
 GZIP_MAGIC = b"\x1f\x8b"
 # Enough bytes to hold the header and a few hundred rows: the header is parsed and the text
 # checked (NUL bytes, UTF-8) from this head before pyarrow sees the file.
@@ -145,6 +151,7 @@ class _Layout:
     header_line: int  # 1-based line of the header (blank lines before it are skipped)
     names: tuple[str, ...]  # the header's column names, stripped
     index: dict[str, int]  # position of t, x, y, z in a row
+    temperature: int | None = None  # position of the temperature column, if there is one
 
 
 def _read_head(path: Path) -> bytes:
@@ -204,7 +211,7 @@ def _inspect(path: Path) -> _Layout:
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} in the header "
             f"(line {blank + 1} is {header[:60]!r}; expected t,x,y,z{hint})",
         )
-    repeated = [c for c in REQUIRED_COLUMNS if lowered.count(c) > 1]
+    repeated = [c for c in (*REQUIRED_COLUMNS, TEMPERATURE_COLUMN) if lowered.count(c) > 1]
     if repeated:
         raise InputError(path, f"column {repeated[0]} appears twice in the header")
     rows = [ln for ln in lines[blank + 1 :] if ln.strip("\r\n")]
@@ -216,6 +223,7 @@ def _inspect(path: Path) -> _Layout:
         header_line=blank + 1,
         names=names,
         index={c: lowered.index(c) for c in REQUIRED_COLUMNS},
+        temperature=lowered.index(TEMPERATURE_COLUMN) if TEMPERATURE_COLUMN in lowered else None,
     )
 
 
@@ -282,6 +290,20 @@ def _line_problem(layout: _Layout, line: str, arrow_bad: str | None) -> tuple[st
         problem = _number_problem(fields[layout.index[column]], arrow_bad)
         if problem:
             return f", column {layout.names[layout.index[column]]}", problem
+    if layout.temperature is not None:
+        value = fields[layout.temperature]
+        problem = None
+        if value and not value.strip():
+            problem = "blank value (leave the cell empty where there is no reading)"
+        elif value.strip():
+            try:
+                float(value)
+            except ValueError:
+                problem = f"{value.strip()[:40]!r} is not a number"
+            if value.strip() == arrow_bad:
+                problem = f"{value.strip()[:40]!r} is not a number"
+        if problem:
+            return f", column {layout.names[layout.temperature]}", problem
     return None
 
 
@@ -311,6 +333,8 @@ def _arrow_reader(layout: _Layout) -> pacsv.CSVStreamingReader:
     # Our own names: the header's may be empty, repeated or padded with spaces.
     columns = [f"c{i}" for i in range(len(layout.names))]
     wanted = [columns[layout.index[c]] for c in REQUIRED_COLUMNS]
+    if layout.temperature is not None:
+        wanted.append(columns[layout.temperature])
     # A stream, not the path: given a path pyarrow would pick the compression by the name.
     stream = pa.OSFile(str(layout.path))
     if layout.gzip:
@@ -323,7 +347,10 @@ def _arrow_reader(layout: _Layout) -> pacsv.CSVStreamingReader:
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.float64() for c in wanted},
             include_columns=wanted,
-            null_values=[],  # "NaN", "NA" and empty values would become nulls; we want errors
+            # "NaN", "NA" and empty values would become nulls; we want errors. With a
+            # temperature column an empty cell is a missing reading: empty cells become nulls
+            # (NaN), and an empty t/x/y/z is then caught as a non-finite value (_check_batch).
+            null_values=[""] if layout.temperature is not None else [],
             strings_can_be_null=False,
         ),
     )
@@ -335,7 +362,7 @@ def _check_batch(
     """Raise InputError at the first row with a non-finite value or a t that does not increase."""
     t = cols[0]
     bad_rows = []
-    for col in cols[1:]:
+    for col in cols[1:4]:
         ok = np.abs(col) <= _F32_MAX  # False for NaN and inf too
         if not ok.all():
             bad_rows.append(int(np.argmin(ok)))
@@ -379,7 +406,9 @@ def _checked_columns(layout: _Layout) -> Iterator[list[np.ndarray]]:
                 raise _arrow_failure(layout, rows, exc) from None
             if batch.num_rows == 0:
                 continue
-            cols = [batch.column(i).to_numpy(zero_copy_only=False) for i in range(4)]
+            cols = [
+                batch.column(i).to_numpy(zero_copy_only=False) for i in range(batch.num_columns)
+            ]
             _check_batch(layout, rows, cols, prev_t)
             prev_t = float(cols[0][-1])
             rows += batch.num_rows
@@ -397,12 +426,21 @@ def _arrow_failure(layout: _Layout, first_row: int, exc: Exception) -> InputErro
     return InputError(layout.path, f"cannot read the file: {exc}")
 
 
+def _temperature_aux(t: np.ndarray, temperature: np.ndarray | None) -> dict:
+    """The rows with a temperature reading, as the chunk's ``temperature`` channel."""
+    if temperature is None:
+        return {}
+    has = np.isfinite(temperature)
+    return {"temperature": (t[has], temperature[has])} if has.any() else {}
+
+
 def _rechunk(blocks: Iterator[list[np.ndarray]], chunk_rows: int) -> Iterator[SampleChunk]:
     """Re-cut blocks of any size into chunks of exactly ``chunk_rows`` (the last one shorter).
 
-    Every sample is copied once, from pyarrow's float64 columns into the chunk's own arrays.
+    Every sample is copied once, from pyarrow's float64 columns into the chunk's own arrays;
+    a fifth column (temperature) goes with the rows' times into the chunk's auxiliary channel.
     """
-    t_buf = xyz_buf = None
+    t_buf = xyz_buf = temp_buf = None
     fill = 0
     for cols in blocks:
         n = cols[0].shape[0]
@@ -411,18 +449,23 @@ def _rechunk(blocks: Iterator[list[np.ndarray]], chunk_rows: int) -> Iterator[Sa
             if t_buf is None:
                 t_buf = np.empty(chunk_rows, dtype=np.float64)
                 xyz_buf = np.empty((chunk_rows, 3), dtype=np.float32)
+                temp_buf = np.empty(chunk_rows, dtype=np.float64) if len(cols) > 4 else None
                 fill = 0
             k = min(chunk_rows - fill, n - i)
             t_buf[fill : fill + k] = cols[0][i : i + k]
             for axis in range(3):
                 xyz_buf[fill : fill + k, axis] = cols[axis + 1][i : i + k]
+            if temp_buf is not None:
+                temp_buf[fill : fill + k] = cols[4][i : i + k]
             fill += k
             i += k
             if fill == chunk_rows:
-                yield SampleChunk(t_buf, xyz_buf)
-                t_buf = xyz_buf = None
+                yield SampleChunk(t_buf, xyz_buf, _temperature_aux(t_buf, temp_buf))
+                t_buf = xyz_buf = temp_buf = None
     if t_buf is not None:
-        yield SampleChunk(t_buf[:fill].copy(), xyz_buf[:fill].copy())
+        t_buf = t_buf[:fill].copy()
+        temp = temp_buf[:fill] if temp_buf is not None else None
+        yield SampleChunk(t_buf, xyz_buf[:fill].copy(), _temperature_aux(t_buf, temp))
 
 
 def open_csv(
@@ -434,7 +477,8 @@ def open_csv(
     ----------
     path : str or path-like
         The CSV file. Columns ``t``, ``x``, ``y``, ``z`` in any order (case and surrounding
-        whitespace ignored); other columns are ignored. ``t`` in seconds, strictly increasing
+        whitespace ignored) and optionally ``temperature`` (degC; empty cells are rows without
+        a reading); other columns are ignored. ``t`` in seconds, strictly increasing
         (any origin: the stream counts from the first sample); x, y, z in g. gzip is
         recognised by content.
     start : str, optional
@@ -447,7 +491,8 @@ def open_csv(
     SampleStream
         ``info.fs`` is 1 / the median interval of the first up to 10 000 samples;
         ``info.meta`` holds ``format`` (``"csv"``), ``compression`` (``"gzip"`` or None),
-        ``columns`` (the header) and ``t0_s`` (the first ``t``). The first chunks are read
+        ``columns`` (the header) and ``t0_s`` (the first ``t``); ``aux_channels`` is
+        ``("temperature",)`` when the file has that column. The first chunks are read
         here, so errors at the start of the file are raised before any other work; later
         errors are raised while iterating.
 
@@ -493,11 +538,17 @@ def open_csv(
 
     t0 = float(first[0].t[0])
 
+    def shifted(c: SampleChunk) -> SampleChunk:
+        aux = {name: (ta - t0, va) for name, (ta, va) in c.aux.items()}
+        return SampleChunk(c.t - t0, c.xyz, aux)
+
     def stream() -> Iterator[SampleChunk]:
         while first:
-            c = first.pop(0)  # popped, so the consumer alone decides when they are freed
-            yield SampleChunk(c.t - t0, c.xyz)
+            yield shifted(first.pop(0))  # popped, so the consumer alone decides when they are freed
         for c in chunks:
-            yield SampleChunk(c.t - t0, c.xyz)
+            yield shifted(c)
 
-    return SampleStream(info, stream())
+    result = SampleStream(info, stream())
+    if layout.temperature is not None:
+        result.aux_channels = ("temperature",)
+    return result

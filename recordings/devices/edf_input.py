@@ -15,6 +15,14 @@ at the onset of their time-keeping annotation (EDF+ spec, Kemp & Olivan 2003, se
 the space between two records is a gap. The start date and time in the header are local time by
 the EDF spec and carry no UTC offset, so they are taken as UTC (our own writer writes UTC there).
 
+Auxiliary channels: a signal whose physical dimension is a temperature (``degC``, ``°C``, ``C``,
+``degF``; kelvin only with a label naming temperature) or whose label names one (a word starting
+with ``temp``, not ``tempor...``) with no other dimension becomes the ``temperature`` channel in
+degC; one whose dimension is ``lux``/``lx`` or whose label says ``light``/``lux`` becomes
+``light`` (its dimension in ``meta["light_unit"]``). Each is handed on at its own rate (its own
+samples per record), the first of each kind; a value at the digital minimum when that is the
+format's lowest value (-32768, BDF -8388608; hypnic's export writes it for "no reading") is NaN.
+
 Padding: a sample whose three axes all hold the digital value -32768 is the gap padding of
 hypnic's own writer (:data:`recordings.edf_writer.PAD_DIGITAL`); it is dropped and its span
 reported as a gap (a real sample at negative full scale on all three axes at once does not
@@ -133,6 +141,49 @@ def find_accelerometer(labels: list[str], dimensions: list[str]) -> tuple[int, i
     return g["x"], g["y"], g["z"]
 
 
+# Physical dimensions of a temperature, as (offset, factor) to degC; kelvin needs a label too.
+_TEMPERATURE_UNITS = {
+    "degc": (0.0, 1.0),
+    "°c": (0.0, 1.0),
+    "ºc": (0.0, 1.0),
+    "c": (0.0, 1.0),
+    "celsius": (0.0, 1.0),
+    "degf": (-32.0, 5.0 / 9.0),
+    "°f": (-32.0, 5.0 / 9.0),
+    "ºf": (-32.0, 5.0 / 9.0),
+    "k": (-273.15, 1.0),
+}
+_LIGHT_UNITS = ("lux", "lx")
+
+
+def _words(label: str) -> list[str]:
+    return re.sub(r"[^0-9a-z]+", " ", label.lower()).split()
+
+
+def aux_kind(label: str, dimension: str) -> tuple[str, float, float] | None:
+    """Whether a signal is an auxiliary channel: ``(channel, offset, factor)`` that turn its
+    physical values into the channel's unit (``(value + offset) * factor``), or None.
+
+    Parameters
+    ----------
+    label, dimension : str
+        The signal's label and physical dimension.
+    """
+    unit = dimension.strip().replace(" ", "").replace(".", "").lower()
+    words = _words(label)
+    says_temperature = any(
+        w.startswith("temp") and not w.startswith("tempor") for w in words
+    )
+    if unit in _TEMPERATURE_UNITS and (unit != "k" or says_temperature):
+        offset, factor = _TEMPERATURE_UNITS[unit]
+        return "temperature", offset, factor
+    if says_temperature and unit == "":
+        return "temperature", 0.0, 1.0
+    if unit in _LIGHT_UNITS or ({"light", "lux"} & set(words) and _unit_factor(dimension) is None):
+        return "light", 0.0, 1.0
+    return None
+
+
 def _header_bytes(source: Path, fh) -> tuple[bytes, bool]:
     head = fh.read(256)
     if not sniff(head + b" " * (256 - len(head))) or len(head) < 256:
@@ -160,6 +211,17 @@ class _Signal:
     physical_max: float
     digital_min: int
     digital_max: int
+
+
+@dataclass(frozen=True)
+class _Aux:
+    """An auxiliary signal to read: its channel, index in the file and unit conversion."""
+
+    channel: str
+    index: int
+    signal: _Signal
+    offset: float
+    factor: float
 
 
 @dataclass(frozen=True)
@@ -301,9 +363,13 @@ class _Decoder:
         onset0: float | None,
         state: DecodeState,
         chunk_samples: int,
+        aux: list[_Aux] | None = None,
+        bdf: bool = False,
     ) -> None:
         self.source = source
         self.layout = layout
+        self.aux = aux or []
+        self.lowest = -(1 << 23) if bdf else -(1 << 15)  # the format's lowest digital value
         self.axes = axes  # (signal index in the file, edfio signal, unit factor) for x, y, z
         self.n_records = n_records
         self.duration = duration
@@ -326,6 +392,23 @@ class _Decoder:
             )
             xyz[:, k] = ((digital[k] - signal.digital_min) * gain + signal.physical_min) * factor
         return xyz, pad
+
+    def _aux(self, records: np.ndarray, starts: np.ndarray) -> dict:
+        """Each auxiliary signal of a block of records at its own rate, in its channel's unit."""
+        out = {}
+        for a in self.aux:
+            spr = self.layout.spr[a.index]
+            if spr <= 0:
+                continue
+            digital = self.layout.columns(records, a.index)
+            s = a.signal
+            gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
+            values = ((digital - s.digital_min) * gain + s.physical_min + a.offset) * a.factor
+            if s.digital_min == self.lowest:
+                values = np.where(digital == self.lowest, np.nan, values)
+            t = (starts[:, None] + np.arange(spr)[None, :] * (self.duration / spr)).ravel()
+            out[a.channel] = (t, values.astype(np.float64))
+        return out
 
     def _padding_gaps(self, t: np.ndarray, pad: np.ndarray) -> None:
         """Runs of padding become gaps ``[first padded sample, next real sample]``."""
@@ -383,7 +466,8 @@ class _Decoder:
             t = (starts[keep][:, None] + within[None, :]).ravel()
             if pad.any() or self.pad_open is not None:
                 self._padding_gaps(t, pad)
-            yield Batch(t[~pad], xyz[~pad])
+            aux = self._aux(records[keep], starts[keep]) if self.aux else {}
+            yield Batch(t[~pad], xyz[~pad], aux)
         if self.pad_open is not None and floor is not None:
             self.state.gaps.append([self.pad_open, floor])
 
@@ -481,6 +565,7 @@ def open_edf(
     origin = int((origin_dt - datetime(1970, 1, 1)).total_seconds())
     state = DecodeState(origin=origin)
     axes = [(index, signal, _unit_factor(signal.dimension)) for index, signal in axes]
+    aux = _aux_signals(layout, signals, found)
     decoder = _Decoder(
         source,
         layout,
@@ -490,6 +575,8 @@ def open_edf(
         first_onset if discontinuous else None,
         state,
         chunk_samples,
+        aux,
+        bdf,
     )
     text = " ".join([edf.recording] + [s.label + " " + s.transducer for _, s, _ in axes])
     meta = {
@@ -503,6 +590,10 @@ def open_edf(
         "records": n_records,
         "clock": "EDF header start date/time (local time by the EDF spec, no UTC offset); treated as UTC",
     }
+    for a in aux:
+        meta[f"{a.channel}_signal"] = a.signal.label
+        if a.channel == "light":
+            meta["light_unit"] = a.signal.dimension.strip() or "device units"
     return device_stream(
         source,
         decoder.batches(len(header), first_onset % 1),
@@ -512,4 +603,20 @@ def open_edf(
         placement=placement_from_text(text),
         meta=meta,
         start=start,
+        aux_channels=tuple(a.channel for a in aux),
     )
+
+
+def _aux_signals(layout: _Layout, signals: list[_Signal], accel: tuple) -> list[_Aux]:
+    """The first temperature and the first light signal, with a usable calibration."""
+    found: dict[str, _Aux] = {}
+    for i, signal in enumerate(signals):
+        kind = aux_kind(signal.label, signal.dimension)
+        if i in accel or kind is None or kind[0] in found:
+            continue
+        if signal.digital_max <= signal.digital_min or signal.physical_max == signal.physical_min:
+            continue
+        if not np.all(np.isfinite([signal.physical_min, signal.physical_max])):
+            continue
+        found[kind[0]] = _Aux(kind[0], layout.ordinary[i], signal, kind[1], kind[2])
+    return sorted(found.values(), key=lambda a: a.channel)
