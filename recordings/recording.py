@@ -7,6 +7,15 @@
   fsynced as it is written, the record count stays ``-1`` until the writer closes;
 * ``events.jsonl`` -- one JSON object a line, each line fsynced as it is added;
 * ``gaps.jsonl`` -- one line per gap in the sensor's samples, fsynced before its padding;
+* ``aux.jsonl`` -- only when the sensor supplies auxiliary channels (skin temperature, light):
+  one JSON line per :meth:`RecordingWriter.append_aux` call, ``{"channel", "t_s", "values"}``
+  (times in recording seconds, on the acceleration's grid; ``null`` for no reading), each line
+  fsynced as it is added, like events.jsonl: append-only, a killed writer leaves at most a torn
+  last line, which readers skip and :func:`repair` cuts. The channels are listed in meta.json
+  ``aux_channels``. A separate file rather than more EDF signals: auxiliary readings come at
+  their own, often irregular, times and may arrive later than the samples beside them, while an
+  EDF record holds a fixed number of samples per signal written once; signal.edf keeps the
+  layout every hypnic version and EDF viewer reads;
 * ``meta.json`` -- sensor, firmware, placement, rate, range, UTC start, software version and
   gaps; replaced atomically (temporary file + ``os.replace``) whenever it changes.
 
@@ -30,7 +39,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
@@ -60,11 +69,12 @@ from recordings.edf_writer import (
     set_record_count,
     to_digital,
 )
-from recordings.samples import PLACEMENTS, SampleChunk, SampleStream, StreamInfo
+from recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
 
 SIGNAL_FILE = "signal.edf"
 EVENTS_FILE = "events.jsonl"
 GAPS_FILE = "gaps.jsonl"
+AUX_FILE = "aux.jsonl"
 META_FILE = "meta.json"
 FORMAT = "hypnic-recording"
 FORMAT_VERSION = 1
@@ -74,7 +84,9 @@ DEFAULT_MAX_GAP_S = 24 * 3600.0
 #: Rows of padding handed to the EDF writer at once (bounded memory on long gaps).
 _PAD_ROWS = 1 << 16
 #: meta.json keys kept up to date by the writer and repair, besides those of :func:`_base_meta`.
-_COUNT_KEYS = frozenset({"n_samples", "dropped_samples", "clipped_samples", "meta_rebuilt"})
+_COUNT_KEYS = frozenset(
+    {"n_samples", "dropped_samples", "clipped_samples", "meta_rebuilt", "aux_dropped_samples"}
+)
 
 
 # ---------------------------------------------------------------- small durable-file helpers
@@ -210,6 +222,11 @@ class RecordingWriter:
         Extra JSON-serialisable metadata (serial number, host, ...) kept in meta.json.
     max_gap_s : float
         Longest jump in the sensor's time that is padded (see :data:`DEFAULT_MAX_GAP_S`).
+    aux_channels : sequence of str
+        Auxiliary channels the sensor supplies (keys of :data:`recordings.samples.AUX_UNITS`),
+        handed over with :meth:`append_aux`; with none, no aux.jsonl is made.
+    light_unit : str, optional
+        The unit of the ``light`` channel (``meta.json`` ``light_unit``).
 
     Raises
     ------
@@ -238,9 +255,17 @@ class RecordingWriter:
         utc_offset_s: float = 0.0,
         meta: Mapping[str, Any] | None = None,
         max_gap_s: float = DEFAULT_MAX_GAP_S,
+        aux_channels: Sequence[str] = (),
+        light_unit: str | None = None,
     ) -> None:
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
+        channels = tuple(dict.fromkeys(aux_channels))
+        unknown = [c for c in channels if c not in AUX_UNITS]
+        if unknown:
+            raise ValueError(
+                f"auxiliary channels must be among {', '.join(AUX_UNITS)}, got {unknown[0]!r}"
+            )
         self.layout = record_layout(fs)
         self.fs = float(fs)
         self._grid_fs = self.layout.fs
@@ -263,9 +288,14 @@ class RecordingWriter:
         if clash:
             raise ValueError(f"extra metadata may not set {', '.join(clash)}")
         self._meta.update(extra)
+        if channels:
+            self._meta["aux_channels"] = list(channels)
+            if "light" in channels and light_unit:
+                self._meta["light_unit"] = str(light_unit)
         self.path = Path(path)
         stage = self._make_stage()
         opened: list[EdfAppendWriter | _LineLog] = []
+        self._aux_log: _LineLog | None = None
         try:
             self._edf = EdfAppendWriter(
                 stage / SIGNAL_FILE, self.layout, range_g, start, equipment=sensor
@@ -275,6 +305,9 @@ class RecordingWriter:
             opened.append(self._events)
             self._gap_log = _LineLog(stage / GAPS_FILE)
             opened.append(self._gap_log)
+            if channels:
+                self._aux_log = _LineLog(stage / AUX_FILE)
+                opened.append(self._aux_log)
             _write_json_atomic(stage / META_FILE, self._meta)
             os.rename(stage, self.path)  # the folder appears whole, or not at all
             _fsync_dir(self.path.parent)
@@ -295,6 +328,11 @@ class RecordingWriter:
         self._n_clipped = 0
         self._closed = False
         self._failed: str | None = None  # why writing stopped (a full disk ...), once it did
+        self._aux_channels = channels
+        self._aux_last = {name: -math.inf for name in channels}  # last time kept, grid seconds
+        self._aux_waiting: list[tuple[str, np.ndarray, np.ndarray]] = []  # before any sample
+        self._n_aux_dropped = 0
+        self._anchor: tuple[float, int] | None = None  # (sensor time, slot) of the last sample
 
     @contextlib.contextmanager
     def _disk(self) -> Iterator[None]:
@@ -407,6 +445,11 @@ class RecordingWriter:
             start = row
         self._write_real(digital[start:])
         self._t_last = float(t[-1])
+        self._anchor = (self._t_last, self._slots - 1)
+        if self._aux_waiting:
+            waiting, self._aux_waiting = self._aux_waiting, []
+            for channel, ta, va in waiting:
+                self._append_aux(channel, ta, va)
         if gap_rows:
             self._write_meta()
 
@@ -436,6 +479,66 @@ class RecordingWriter:
             self._edf.write(np.full((rows, 3), PAD_DIGITAL, dtype=np.int16))
         self._slots += n_missing
 
+    # -- auxiliary channels
+
+    def append_aux(self, channel: str, t_s: np.ndarray, values: np.ndarray) -> None:
+        """Add auxiliary readings (skin temperature in degC, light): times on the sensor's
+        clock (s, as for :meth:`append`) and values (NaN for no reading).
+
+        The times are moved onto the recording's grid through the latest sample handed to
+        :meth:`append` (the grid time read back is ``slot / fs``, so a sensor clock running a
+        little fast or slow would otherwise drift from the samples beside it). Readings before
+        the first sample wait in memory for it (lost if the writer stops before it). A reading
+        not later than the channel's previous one is dropped and counted in meta.json
+        ``aux_dropped_samples``. The line is on disk when this returns.
+
+        Raises
+        ------
+        InputError
+            When writing fails (see :meth:`append`).
+        ValueError
+            For a channel not declared in ``aux_channels``, shapes that differ, or times that
+            are not finite.
+        """
+        self._check_open()
+        if channel not in self._aux_channels:
+            declared = ", ".join(self._aux_channels) or "none"
+            raise ValueError(f"auxiliary channel {channel!r} not declared (declared: {declared})")
+        ta = np.asarray(t_s, dtype=np.float64).reshape(-1)
+        va = np.asarray(values, dtype=np.float64).reshape(-1)
+        if ta.shape != va.shape:
+            raise ValueError(f"t{ta.shape} and values{va.shape} do not match")
+        if not ta.shape[0]:
+            return
+        if not np.isfinite(ta).all():
+            raise ValueError("auxiliary times must be finite")
+        if self._anchor is None:
+            self._aux_waiting.append((channel, ta, va))
+            return
+        with self._disk():
+            self._append_aux(channel, ta, va)
+
+    def _append_aux(self, channel: str, ta: np.ndarray, va: np.ndarray) -> None:
+        assert self._anchor is not None and self._aux_log is not None
+        sensor_t, slot = self._anchor
+        grid_t = (slot + (ta - sensor_t) * self.fs) / self._grid_fs
+        keep = grid_t > np.maximum.accumulate(
+            np.concatenate(([self._aux_last[channel]], grid_t[:-1]))
+        )
+        if not keep.all():
+            self._n_aux_dropped += int((~keep).sum())
+            grid_t, va = grid_t[keep], va[keep]
+        if not grid_t.shape[0]:
+            return
+        self._aux_log.append(
+            {
+                "channel": channel,
+                "t_s": grid_t.tolist(),
+                "values": [v if math.isfinite(v) else None for v in va.tolist()],
+            }
+        )
+        self._aux_last[channel] = float(grid_t[-1])
+
     # -- events and metadata
 
     def add_event(self, event: Mapping[str, Any]) -> None:
@@ -461,6 +564,8 @@ class RecordingWriter:
         self._meta["n_samples"] = self._n_real
         self._meta["dropped_samples"] = self._n_dropped
         self._meta["clipped_samples"] = self._n_clipped
+        if self._aux_channels:
+            self._meta["aux_dropped_samples"] = self._n_aux_dropped
         _write_json_atomic(self.path / META_FILE, self._meta)
 
     @property
@@ -485,7 +590,8 @@ class RecordingWriter:
         self._closed = True
         failed_before = self._failed is not None
         problems: list[OSError] = []
-        for step in (self._edf.close, self._events.close, self._gap_log.close):
+        logs = (self._events, self._gap_log) + ((self._aux_log,) if self._aux_log else ())
+        for step in (self._edf.close, *(log.close for log in logs)):
             try:
                 step()
             except OSError as exc:
@@ -717,6 +823,117 @@ def _samples(
         yield SampleChunk(slots / grid_fs, xyz)
 
 
+class _AuxLines:
+    """Reads aux.jsonl line by line, in step with the samples: bounded memory.
+
+    Only whole lines count (a torn last line of a killed writer is not data); a line that is not
+    the writer's JSON is a one-line :class:`~hypnic.errors.InputError`.
+    """
+
+    def __init__(self, file: Path, channels: tuple[str, ...]) -> None:
+        self.file = file
+        self.channels = channels
+        self.buffers: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in channels}
+        self.last_start = -math.inf  # first time of the last line read
+        self.number = 0
+        try:
+            self.fh = open(file, "rb")  # noqa: SIM115 - closed by close(), in step with samples
+        except FileNotFoundError:
+            self.fh = None
+        except OSError as exc:
+            raise InputError(file, f"cannot read ({exc.strerror or exc})") from None
+
+    def _read_line(self) -> bool:
+        if self.fh is None:
+            return False
+        line = self.fh.readline()
+        if not line.endswith(b"\n"):
+            self.close()  # end of the file, or a torn last line
+            return False
+        self.number += 1
+        parsed = _aux_line(line)
+        if parsed is None:
+            self.close()
+            raise InputError(self.file, f"line {self.number} is not auxiliary data of hypnic")
+        channel, ta, va = parsed
+        if channel in self.buffers and ta.size:
+            self.buffers[channel].append((ta, va))
+        if ta.size:
+            self.last_start = float(ta[0])
+        return True
+
+    def take(self, until: float | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The readings up to ``until`` (s), or all that are left when ``until`` is None."""
+        while (until is None or self.last_start <= until) and self._read_line():
+            pass
+        out = {}
+        for channel, parts in self.buffers.items():
+            if not parts:
+                continue
+            ta = np.concatenate([a for a, _ in parts])
+            va = np.concatenate([v for _, v in parts])
+            n = ta.size if until is None else int(np.searchsorted(ta, until, side="right"))
+            self.buffers[channel] = [(ta[n:], va[n:])] if n < ta.size else []
+            if n:
+                out[channel] = (ta[:n], va[:n])
+        return out
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+
+
+def _aux_line(line: bytes) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """``(channel, t, values)`` of one aux.jsonl line, or None when it is not one."""
+    try:
+        obj = json.loads(line)
+        channel, ta, va = obj["channel"], obj["t_s"], obj["values"]
+        if not isinstance(channel, str) or len(ta) != len(va):
+            return None
+        t = np.asarray(ta, dtype=np.float64).reshape(-1)
+        v = np.asarray([np.nan if x is None else x for x in va], dtype=np.float64).reshape(-1)
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not np.isfinite(t).all() or not (np.diff(t) > 0).all():
+        return None
+    return channel, t, v
+
+
+def _with_aux(chunks: Iterator[SampleChunk], aux: _AuxLines) -> Iterator[SampleChunk]:
+    """Give each chunk the readings up to its last sample; the last chunk also those after it.
+
+    One chunk is held back until the next exists, so that the last one is known.
+    """
+    held: SampleChunk | None = None
+    try:
+        for chunk in chunks:
+            if held is not None:
+                yield SampleChunk(held.t, held.xyz, aux.take(float(held.t[-1])))
+            held = chunk
+        if held is not None:
+            yield SampleChunk(held.t, held.xyz, aux.take(None))
+    finally:
+        aux.close()
+
+
+def _aux_channels(folder: Path, meta: dict[str, Any]) -> tuple[str, ...]:
+    """The recording's auxiliary channels: meta.json's list, else those aux.jsonl holds."""
+    listed = meta.get("aux_channels")
+    if isinstance(listed, list):
+        return tuple(c for c in dict.fromkeys(listed) if c in AUX_UNITS)
+    file = folder / AUX_FILE
+    if not file.is_file():
+        return ()
+    found: dict[str, None] = {}
+    with open(file, "rb") as fh:
+        for line in fh:
+            parsed = _aux_line(line) if line.endswith(b"\n") else None
+            if parsed is not None and parsed[0] in AUX_UNITS:
+                found[parsed[0]] = None
+    return tuple(found)
+
+
 def open_recording(
     path: str | os.PathLike[str], *, start: str | None = None, chunk_samples: int = 1 << 20
 ) -> SampleStream:
@@ -774,8 +991,13 @@ def open_recording(
         utc_offset_s=float(offset) if isinstance(offset, (int, float)) else 0.0,
         meta=info_meta,
     )
-    stream = SampleStream(info, _samples(signal, header, spr, scan, chunk_samples))
+    chunks = _samples(signal, header, spr, scan, chunk_samples)
+    channels = _aux_channels(folder, meta)
+    if channels:
+        chunks = _with_aux(chunks, _AuxLines(folder / AUX_FILE, channels))
+    stream = SampleStream(info, chunks)
     stream.gaps = scan.gaps(grid_fs)
+    stream.aux_channels = channels
     return stream
 
 
@@ -912,6 +1134,10 @@ def _repair(folder: Path, signal: Path, chunk_samples: int) -> RepairResult:
         fix = _repair_lines(folder / name)
         if fix:
             fixes.append(fix)
+    if (folder / AUX_FILE).exists():  # only recordings of sensors with auxiliary channels
+        fix = _repair_lines(folder / AUX_FILE)
+        if fix:
+            fixes.append(fix)
     for leftover in sorted(folder.glob(f".{META_FILE}.*.tmp")):
         leftover.unlink()
         fixes.append(f"removed {leftover.name}")
@@ -920,6 +1146,9 @@ def _repair(folder: Path, signal: Path, chunk_samples: int) -> RepairResult:
     rebuilt = meta is None
     if meta is None:
         meta = _meta_from_header(header, scan, spr)
+        channels = _aux_channels(folder, meta)
+        if channels:
+            meta["aux_channels"] = list(channels)
         fixes.append("rebuilt meta.json from signal.edf")
     updated = {
         **meta,

@@ -41,10 +41,11 @@ wait: Callable[[float], None] = time.sleep
 
 
 class DerivedStream(SampleStream):
-    """A stream with another stream's metadata and gaps, and chunks made from its chunks.
+    """A stream with another stream's metadata, gaps, idle spans and auxiliary channels, and
+    chunks made from its chunks.
 
-    ``gaps`` is read from the original on every access, because some readers (device files)
-    complete their gap list only while they are read.
+    ``gaps`` and ``idle`` are read from the original on every access, because some readers
+    (device files) complete their lists only while they are read.
 
     Parameters
     ----------
@@ -64,6 +65,16 @@ class DerivedStream(SampleStream):
         """The original stream's gaps (``[start_s, end_s]``)."""
         return self._original.gaps
 
+    @property
+    def idle(self) -> list[list[float]]:  # type: ignore[override]
+        """The original stream's idle spans (``[start_s, end_s]``)."""
+        return getattr(self._original, "idle", [])
+
+    @property
+    def aux_channels(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The original stream's auxiliary channels."""
+        return getattr(self._original, "aux_channels", ())
+
 
 def frame_samples(fs: float, frame_s: float = FRAME_S) -> int:
     """Samples in one frame of ``frame_s`` seconds at ``fs`` Hz (at least one)."""
@@ -72,8 +83,38 @@ def frame_samples(fs: float, frame_s: float = FRAME_S) -> int:
     return max(1, round(fs * frame_s))
 
 
+class _AuxQueue:
+    """Auxiliary readings between the chunks they came in and the frames they go out in."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def add(self, aux: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        for name, values in aux.items():
+            self.parts.setdefault(name, []).append(values)
+
+    def take(self, until: float | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Readings up to ``until`` (s), or all when None."""
+        out = {}
+        for name, parts in list(self.parts.items()):
+            ta = np.concatenate([a for a, _ in parts]) if len(parts) > 1 else parts[0][0]
+            va = np.concatenate([v for _, v in parts]) if len(parts) > 1 else parts[0][1]
+            k = ta.size if until is None else int(np.searchsorted(ta, until, side="right"))
+            if k:
+                out[name] = (ta[:k], va[:k])
+            if k < ta.size:
+                self.parts[name] = [(ta[k:], va[k:])]
+            else:
+                del self.parts[name]
+        return out
+
+
 def frames(stream: SampleStream, n: int) -> DerivedStream:
     """Re-cut a stream into chunks of exactly ``n`` samples (the last one may be shorter).
+
+    Auxiliary readings go out in order, each in the first frame whose last sample is at or
+    after it (those after the last sample in the last frame): the same readings, in the same
+    order, whatever the frame length.
 
     Parameters
     ----------
@@ -84,7 +125,7 @@ def frames(stream: SampleStream, n: int) -> DerivedStream:
     if n < 1:
         raise ValueError(f"a frame holds at least one sample, got {n}")
 
-    def gen() -> Iterator[SampleChunk]:
+    def plain() -> Iterator[SampleChunk]:
         t_left = np.empty(0, dtype=np.float64)
         x_left = np.empty((0, 3), dtype=np.float32)
         for chunk in stream:
@@ -100,7 +141,35 @@ def frames(stream: SampleStream, n: int) -> DerivedStream:
         if t_left.shape[0]:
             yield SampleChunk(t_left, x_left)
 
-    return DerivedStream(stream, gen())
+    def gen() -> Iterator[SampleChunk]:
+        t_left = np.empty(0, dtype=np.float64)
+        x_left = np.empty((0, 3), dtype=np.float32)
+        queue = _AuxQueue()
+        held: tuple[np.ndarray, np.ndarray] | None = None  # the last whole frame so far
+        for chunk in stream:
+            queue.add(chunk.aux)
+            if t_left.shape[0]:
+                t = np.concatenate([t_left, chunk.t])
+                xyz = np.concatenate([x_left, chunk.xyz])
+            else:
+                t, xyz = chunk.t, chunk.xyz
+            whole = t.shape[0] - t.shape[0] % n
+            for i in range(0, whole, n):
+                if held is not None:
+                    yield SampleChunk(held[0], held[1], queue.take(float(held[0][-1])))
+                # Held back one frame: only once another follows is it known not to be the
+                # last, which takes every reading left.
+                held = (t[i : i + n], xyz[i : i + n])
+            t_left, x_left = t[whole:], xyz[whole:]
+        if t_left.shape[0]:
+            if held is not None:
+                yield SampleChunk(held[0], held[1], queue.take(float(held[0][-1])))
+            held = (t_left, x_left)
+        if held is not None:
+            yield SampleChunk(held[0], held[1], queue.take(None))
+
+    # A stream without auxiliary channels is cut without holding a frame back.
+    return DerivedStream(stream, gen() if getattr(stream, "aux_channels", ()) else plain())
 
 
 def paced(
