@@ -2,9 +2,12 @@
 
 >>> night = simulate_night(seed=3, fs=100.0, hours=6.0, placement="wrist")
 >>> night.t, night.xyz, night.truth["events"][0]["label"], night.info.fs
+>>> t_temp, deg_c = night.temperature  # the sensor's thermometer, at its own rate
+
 
 One seed is one night (:mod:`benchmarks.synth_timeline`); each placement and sample rate is one
-sensor's view of it (:mod:`benchmarks.synth_render`). Calling :func:`simulate_night` with the
+sensor's view of it (:mod:`benchmarks.synth_render`, and
+:mod:`benchmarks.synth_temperature` for its thermometer). Calling :func:`simulate_night` with the
 same seed for ``wrist`` and ``ankle`` gives a two-sensor night with the same events at the same
 times. Parameters and their sources are in :mod:`benchmarks.synth_params`.
 """
@@ -19,6 +22,7 @@ import numpy as np
 
 from benchmarks.synth_params import SynthParams, default_params
 from benchmarks.synth_render import PLACEMENT_TRACK, Rendered, render
+from benchmarks.synth_temperature import render_temperature
 from benchmarks.synth_timeline import Timeline, make_timeline
 from recordings.samples import SampleStream, StreamInfo
 
@@ -42,6 +46,9 @@ class SyntheticNight:
         ``source`` is ``"synthetic seed N"``.
     timeline : Timeline
         The night as the generator drew it (shared by every placement of the seed).
+    temperature : (ndarray, ndarray)
+        The sensor's thermometer: reading times (s) and degC (float64), one reading per block of
+        samples, quantised; off the skin during non-wear (:mod:`benchmarks.synth_temperature`).
     """
 
     t: np.ndarray
@@ -49,10 +56,13 @@ class SyntheticNight:
     truth: dict[str, Any]
     info: StreamInfo
     timeline: Timeline
+    temperature: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
 
-    def stream(self, chunk_size: int = 1 << 20) -> SampleStream:
-        """The samples as a :class:`~recordings.samples.SampleStream` (as readers hand them on)."""
-        s = SampleStream.from_arrays(self.t, self.xyz, self.info, chunk_size=chunk_size)
+    def stream(self, chunk_size: int = 1 << 20, temperature: bool = False) -> SampleStream:
+        """The samples as a :class:`~recordings.samples.SampleStream` (as readers hand them on);
+        with ``temperature``, the chunks carry the thermometer's readings as well."""
+        aux = {"temperature": self.temperature} if temperature else None
+        s = SampleStream.from_arrays(self.t, self.xyz, self.info, chunk_size=chunk_size, aux=aux)
         s.gaps = [list(g) for g in self.truth["gaps"]]
         return s
 
@@ -94,16 +104,20 @@ def simulate_night(
     gaps : bool
         Cut a few missing spans (2-120 s) out of ``t`` and ``xyz``.
     nonwear : bool
-        Put the sensor on a nightstand for one span (start, middle or end of the night).
+        Take the sensor off for the timeline's non-wear spans: with the default parameters one
+        span on a nightstand (start, middle or end of the night); with
+        :func:`~benchmarks.synth_params.with_removals` 1-3 removals of 5-120 min where people
+        take a sensor off.
 
     Returns
     -------
     SyntheticNight
         ``truth`` holds ``seed, fs, hours, placement, noise_density_ug, sleep_onset_s,
         sleep_end_s, gaps, nonwear, events`` and, as extras, ``params``, ``amplitude_scale``,
-        ``rotation``, ``wake_bouts``, ``rem``, ``lsb_g``, ``range_g``, ``noise_sigma_g`` and
-        ``generator``. Each event has ``onset_s, duration_s, label, kind, limb, amplitude_g,
-        visible, series`` and ``peak_g`` (its peak at this sensor).
+        ``rotation``, ``wake_bouts``, ``rem``, ``lsb_g``, ``range_g``, ``noise_sigma_g``,
+        ``generator``, ``nonwear_model`` and ``temperature`` (room, reading period and step,
+        each non-wear span's DETACH rates). Each event has ``onset_s, duration_s, label, kind,
+        limb, amplitude_g, visible, series`` and ``peak_g`` (its peak at this sensor).
     """
     if placement not in PLACEMENT_TRACK:
         raise ValueError(f"placement must be one of {', '.join(PLACEMENT_TRACK)}")
@@ -123,7 +137,11 @@ def simulate_night(
         gaps=gaps,
         nonwear=nonwear,
     )
+    track = PLACEMENT_TRACK[placement]
+    temperature = render_temperature(tl, track, float(fs), nonwear=nonwear, gaps=r.gaps)
     truth = _truth(tl, r, placement, float(fs), amplitude_scale)
+    truth["nonwear_model"] = params.nonwear_model
+    truth["temperature"] = _temperature_truth(tl, track, float(fs), nonwear)
     start = _EVENING + timedelta(seconds=tl.start_offset_s)
     info = StreamInfo(
         source=f"synthetic seed {tl.seed}",
@@ -139,11 +157,27 @@ def simulate_night(
             "lsb_g": params.lsb_g,
         },
     )
-    return SyntheticNight(r.t, r.xyz, truth, info, tl)
+    return SyntheticNight(r.t, r.xyz, truth, info, tl, temperature)
 
 
 def _r(x: float, nd: int = 4) -> float:
     return float(round(float(x), nd))
+
+
+def _temperature_truth(tl: Timeline, track: str, fs: float, nonwear: bool) -> dict[str, Any]:
+    th, p = tl.thermal, tl.params
+    assert th is not None
+    spans = tl.nonwear if nonwear else []
+    return {
+        "room_c": _r(th.room_c, 2),
+        "worn_base_c": _r(th.base_c[track], 2),
+        "sleep_rise_c": _r(th.rise_c[track], 2),
+        "reading_period_s": _r(p.temp_block_samples / fs, 6),
+        "lsb_c": p.temp_lsb_c,
+        "off_rate_c_per_min": [_r(th.off_rate[k], 3) for k in range(len(spans))],
+        "on_rate_c_per_min": [_r(th.on_rate[k], 3) for k in range(len(spans))],
+        "nonwear_where": [sp.where for sp in spans],
+    }
 
 
 def _truth(tl: Timeline, r: Rendered, placement: str, fs: float, scale: float) -> dict[str, Any]:

@@ -15,24 +15,38 @@ from hypnic.errors import InputError
 _CHUNK_ROWS = 1 << 20
 
 
-def write_night_csv(path: str | os.PathLike[str], t: np.ndarray, xyz: np.ndarray) -> None:
+def write_night_csv(
+    path: str | os.PathLike[str],
+    t: np.ndarray,
+    xyz: np.ndarray,
+    temperature: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """Write ``t,x,y,z`` rows (CONTRACT plain CSV) with pyarrow's CSV writer, block by block.
 
     Floats are written in their shortest round-trip form: ``t`` (float64) keeps every digit a
     1600 Hz time needs, x/y/z (float32, quantised to the LSB) read back bit-exact.
+
+    With ``temperature`` (reading times and degC), a fifth column ``temperature`` holds on every
+    row the latest reading at or before the row's time, as device exports write a thermometer
+    that reads once per block (empty before the first reading).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from benchmarks.synth_temperature import hold
+
     options = pacsv.WriteOptions(include_header=False)
     with open(path, "wb") as fh:
-        fh.write(b"t,x,y,z\n")  # pyarrow would quote the header names
+        # pyarrow would quote the header names
+        fh.write(b"t,x,y,z,temperature\n" if temperature is not None else b"t,x,y,z\n")
         for a in range(0, len(t), _CHUNK_ROWS):
             cols = np.ascontiguousarray(xyz[a : a + _CHUNK_ROWS].T)
-            table = pa.table(
-                {"t": t[a : a + _CHUNK_ROWS], "x": cols[0], "y": cols[1], "z": cols[2]}
-            )
-            pacsv.write_csv(table, fh, write_options=options)
+            ta = t[a : a + _CHUNK_ROWS]
+            columns = {"t": ta, "x": cols[0], "y": cols[1], "z": cols[2]}
+            if temperature is not None:
+                held = hold(ta, np.asarray(temperature[0]), np.asarray(temperature[1]))
+                columns["temperature"] = pa.array(held, from_pandas=True)  # NaN -> empty
+            pacsv.write_csv(pa.table(columns), fh, write_options=options)
 
 
 def _umask() -> int:

@@ -1,9 +1,15 @@
 """Parameters of the synthetic-night generator, with the literature each default rests on.
 
-Two sets exist. :func:`default_params` follows the published numbers in DOMAIN.md as closely as
+Four sets exist. :func:`default_params` follows the published numbers in DOMAIN.md as closely as
 they go; :func:`robust_params` is a deliberately different, still physiological set (other
 amplitudes, durations, rates, posture habits, sensor noise and jerk shapes). A detector tuned on
-the defaults is checked on the robust set to see that it was not fitted to one generator.
+the defaults is checked on the robust set to see that it was not fitted to one generator;
+:func:`alt_params` is a third set and :func:`holdout_params` a fourth, never used to choose.
+
+Variants apply to any set: :func:`with_removals` (5-120 min removals where people take a sensor
+off, with the awakenings they need), :func:`coarse_sensor` (3.9 mg steps, little noise) and
+:func:`quiet_sleeper`. Every set also describes the skin temperature at the sensor and the
+sensor's thermometer (DETACH's rates off and back on the skin, the distal warming of sleep).
 
 Ranges are ``(low, high)`` tuples in the unit the field name says. Where no source gives a
 number (accelerometer amplitudes of jerks and leg movements, DOMAIN §1.2 and §5.2), the value is
@@ -132,6 +138,31 @@ class SynthParams:
     nonwear_where_p: tuple[float, float, float]  # start, middle, end
     handling_s: float
     handling_amp_g: Range
+
+    # Removals of the sensor (``nonwear_model == "removals"``; see :func:`default_params`).
+    nonwear_model: str  # "nightstand" (one span anywhere, the first benchmark's) or "removals"
+    removal_min: Range  # log-uniform
+    removal_count_p: tuple[float, ...]  # probability of 1, 2, 3 ... removals in a night
+    removal_where_p: tuple[float, float, float, float]  # start, evening, in the night, end
+    removal_awake_min: Range  # awake before taking the sensor off and after putting it on
+    removal_tilt_deg: float  # the nightstand's slope; the device lies on any of its faces
+
+    # Skin temperature at the sensor and the sensor's thermometer.
+    temp_room_c: Range
+    temp_worn_c: Range  # wrist sensor on the skin, awake in the evening
+    temp_ankle_offset_c: Range  # ankle sensors relative to the wrist
+    temp_sleep_rise_c: Range  # distal warming around sleep onset
+    temp_rise_lead_min: Range  # midpoint of the rise before sleep onset
+    temp_rise_width_min: Range  # its 10-90 % rise time
+    temp_fall_tau_min: Range  # cooling after the final awakening
+    temp_wander_c: Range  # s.d. of the slow wander while worn
+    temp_wander_tau_min: Range  # its correlation time
+    temp_off_rate: tuple[float, float]  # mean, s.d. (degC/min) over the first 5 min off the skin
+    temp_on_rate: tuple[float, float]  # mean, s.d. (degC/min) over the first 5 min after donning
+    temp_rate_limits: Range  # the normal draws of both rates are truncated to this range
+    temp_block_samples: int  # accelerometer samples per temperature reading
+    temp_lsb_c: float
+    temp_noise_c: float  # white noise of the thermometer before quantisation
 
     def replace(self, **changes: object) -> SynthParams:
         """Return a copy with some fields changed (``dataclasses.replace``)."""
@@ -270,6 +301,44 @@ def default_params() -> SynthParams:
         nonwear_where_p=(0.4, 0.3, 0.3),
         handling_s=3.0,
         handling_amp_g=(0.1, 0.4),
+        # Removals ("removals" model, the non-wear conditions of the benchmark): where people take
+        # a sensor off: before falling asleep (also put on only after the recording started),
+        # inside an awakening (awake a few minutes before and after: the timeline makes that bout
+        # wake) and after the final awakening. DETACH's 186 removals were 85.5 % < 60 min (Vert
+        # et al. 2022, BMC Med Res Methodol 22:147); 5-120 min log-uniform spans that range and
+        # starts at the shortest span a detector is asked to find. Layout rates are assumed.
+        nonwear_model="nightstand",
+        removal_min=(5.0, 120.0),
+        removal_count_p=(0.6, 0.3, 0.1),
+        removal_where_p=(0.2, 0.1, 0.4, 0.3),
+        removal_awake_min=(2.0, 8.0),
+        # A nightstand is level within a few degrees (assumed); the device lies on any face.
+        removal_tilt_deg=3.0,
+        # Bedroom 16-24 degC (brief). A wrist sensor on the skin reads a little below skin
+        # temperature; DETACH's worn/non-wear cut-offs are 30 and 26 degC (nimbaldetach defaults),
+        # so worn readings mostly sit around and above 30 (range assumed).
+        temp_room_c=(16.0, 24.0),
+        temp_worn_c=(29.0, 32.0),
+        temp_ankle_offset_c=(-1.5, 0.5),  # ASSUMED: the ankle about as warm as the wrist, or cooler
+        # Distal skin warms by roughly 1-2 degC around lights-off and sleep onset, stays high
+        # through sleep and falls after waking (Kräuchi et al., distal vasodilation); its timing
+        # and time constants are ASSUMED (no number in DOMAIN.md).
+        temp_sleep_rise_c=(1.0, 2.0),
+        temp_rise_lead_min=(0.0, 30.0),
+        temp_rise_width_min=(20.0, 60.0),
+        temp_fall_tau_min=(10.0, 30.0),
+        temp_wander_c=(0.1, 0.3),  # ASSUMED: slow wander of a worn sensor
+        temp_wander_tau_min=(15.0, 45.0),
+        # DETACH (GENEActiv wrist, 39 people): -0.40 +- 0.17 degC/min over the first 5 min off
+        # the skin, +0.36 +- 0.21 after donning; drawn per removal, truncated (assumed limits).
+        temp_off_rate=(0.40, 0.17),
+        temp_on_rate=(0.36, 0.21),
+        temp_rate_limits=(0.08, 1.0),
+        # Axivity AX3: one reading per data block (120 packed samples, ~1 s at 100 Hz), MCP9700
+        # through a 10-bit ADC: 75/256 = 0.29 degC a step (cwa.h, recordings/devices/axivity.py).
+        temp_block_samples=120,
+        temp_lsb_c=75.0 / 256.0,
+        temp_noise_c=0.03,  # ASSUMED
     )
 
 
@@ -332,6 +401,22 @@ def robust_params() -> SynthParams:
         # ADXL345 z axis 430 ug/sqrt(Hz) is the noisiest part in DOMAIN §5.1.
         noise_density_ug=(150.0, 430.0),
         lsb_g=16.0 / 16384.0,  # 14 bit at +-8 g
+        # More removals in the night, longer awake times around them (assumed).
+        removal_where_p=(0.15, 0.15, 0.45, 0.25),
+        removal_awake_min=(1.5, 10.0),
+        # GENEActiv-like thermometer: one reading per 300-sample page, 0.1 degC steps (brief);
+        # a cooler-running sensor, a rise that may start after onset, more wander (assumed).
+        temp_worn_c=(28.0, 31.5),
+        temp_ankle_offset_c=(-2.0, 0.0),
+        temp_sleep_rise_c=(0.8, 2.2),
+        temp_rise_lead_min=(-10.0, 40.0),
+        temp_rise_width_min=(30.0, 80.0),
+        temp_fall_tau_min=(5.0, 25.0),
+        temp_wander_c=(0.15, 0.4),
+        temp_wander_tau_min=(10.0, 40.0),
+        temp_block_samples=300,
+        temp_lsb_c=0.1,
+        temp_noise_c=0.05,
     )
 
 
@@ -359,6 +444,15 @@ def alt_params() -> SynthParams:
         twitch_per_h=(15.0, 40.0), twitch_amp_g=(0.01, 0.06), twitch_dur_s=(0.04, 0.12),
         fidget_per_h=(30.0, 90.0), fidget_amp_g=(0.03, 0.25), fidget_dur_s=(0.6, 6.0),
         noise_density_ug=(100.0, 250.0),
+        removal_where_p=(0.25, 0.1, 0.35, 0.3),
+        # AX3 unpacked blocks (80 samples); a 0.25 degC thermometer (assumed); a warmer sensor.
+        temp_worn_c=(29.5, 33.0),
+        temp_sleep_rise_c=(1.2, 2.0),
+        temp_rise_lead_min=(5.0, 35.0),
+        temp_wander_c=(0.1, 0.25),
+        temp_block_samples=80,
+        temp_lsb_c=0.25,
+        temp_noise_c=0.04,
     )
 
 
@@ -397,4 +491,58 @@ def holdout_params() -> SynthParams:
         fidget_tilt_deg=(0.0, 12.0),
         breath_amp_mg=(0.8, 3.5), cardiac_amp_mg=(0.4, 2.2), micro_ankle_gain=0.3,
         noise_density_ug=(110.0, 350.0), range_g=4.0, lsb_g=8.0 / 4096.0,
+        # Removals and temperature (session 4), chosen before any run like the rest of this set:
+        # fewer removals before sleep, longer awake around them, a 240-sample reading block,
+        # a 0.0625 degC thermometer, a cooler room range and a smaller, later sleep rise.
+        removal_count_p=(0.55, 0.35, 0.1), removal_where_p=(0.15, 0.1, 0.4, 0.35),
+        removal_awake_min=(3.0, 10.0), removal_tilt_deg=4.0,
+        temp_room_c=(17.0, 23.0), temp_worn_c=(28.5, 31.0), temp_ankle_offset_c=(-1.0, 0.8),
+        temp_sleep_rise_c=(0.9, 1.8), temp_rise_lead_min=(-5.0, 35.0),
+        temp_rise_width_min=(25.0, 70.0), temp_fall_tau_min=(8.0, 20.0),
+        temp_wander_c=(0.08, 0.25), temp_wander_tau_min=(20.0, 60.0),
+        temp_block_samples=240, temp_lsb_c=0.0625, temp_noise_c=0.02,
+    )
+
+
+def with_removals(p: SynthParams) -> SynthParams:
+    """``p`` with the removals model: 5-120 min removals where people take a sensor off.
+
+    The name stays, so the nights are ``p``'s nights, changed only where a removal needs the
+    person awake (a longer evening, an awakening in the night, an earlier final awakening).
+    """
+    return p.replace(nonwear_model="removals")
+
+
+def coarse_sensor(p: SynthParams) -> SynthParams:
+    """``p`` seen by a coarse sensor: 12 bit at ±8 g (3.9 mg steps, like AX3, GENEActiv and
+    ActiGraph at ±8 g) with noise at the low end of real parts (45-90 µg/√Hz: between the ADXL355's
+    22.5 and the LIS2DW12's 90, DOMAIN §5.1), so the noise hardly dithers the quantiser: at
+    12.5 Hz its σ is 0.1-0.2 mg, at 400 Hz 0.6-1.3 mg, against a 3.9 mg step.
+    """
+    return p.replace(
+        name=f"{p.name}+coarse", range_g=8.0, lsb_g=16.0 / 4096.0, noise_density_ug=(45.0, 90.0)
+    )
+
+
+def quiet_sleeper(p: SynthParams) -> SynthParams:
+    """``p`` for a quiet sleeper: few turn-overs, fidgets and twitches, little breathing and pulse
+    micro-motion (0.5-1.5 mg at the wrist, brief), long still stretches in sleep.
+
+    All ASSUMED as the quiet tail of the defaults: 1-4 turn-overs/h (below the healthy LMM
+    index's IQR 4.5-10.8/h, DOMAIN §1.3), 5-20 fidgets/h awake, 1-6 visible twitches/h, fewer
+    leg movements, tremors and knocks, fewer brief awakenings.
+    """
+    return p.replace(
+        name=f"{p.name}+quiet",
+        wake_bouts_per_h=0.2,
+        turn_per_h=(1.0, 4.0),
+        fidget_per_h=(5.0, 20.0),
+        twitch_per_h=(1.0, 6.0),
+        plm_night_p=0.25,
+        lm_isolated_per_h=(0.2, 1.5),
+        foot_tremor_night_p=0.1,
+        tremor_night_p=0.05,
+        knocks=(0, 1),
+        breath_amp_mg=(0.5, 1.5),
+        cardiac_amp_mg=(0.5, 1.5),
     )

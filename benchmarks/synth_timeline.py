@@ -8,6 +8,14 @@ over the night, the breathing and pulse micro-motion and the sensor's noise dens
 
 Each family of events draws from its own random stream, so changing how, say, twitches are
 drawn leaves the jerks and leg movements of every seed where they were.
+
+Non-wear comes in two models (``SynthParams.nonwear_model``). ``nightstand`` is the first
+benchmark's: one span at the start, in the middle or at the end, drawn without regard to sleep.
+``removals`` takes the sensor off where people do (before falling asleep, inside an awakening,
+after the final awakening) for 5-120 min, and changes the sleep structure so that the person is
+awake around every removal (:func:`_removals`). The thermal course of the night (skin temperature
+at each sensor, the room, DETACH's rates off and back on the skin) is drawn from its own stream
+(:class:`ThermalCourse`) and rendered per sensor by :mod:`benchmarks.synth_temperature`.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmarks.synth_params import SynthParams
+from benchmarks.synth_params import Range, SynthParams
 from benchmarks.synth_waveforms import TRACKS, BandNoise, Motion, TrackMotion, jerk_track_duration
 
 KIND_LABEL = {
@@ -57,8 +65,10 @@ LIMB_TRACKS = {
     _S_SENSOR,
     _S_NONWEAR,
     _S_CLOCK,
-) = range(1, 16)
-S_GAPS, S_NOISE, S_MOUNT = 101, 102, 103  # per-placement streams, used by the renderer
+    _S_THERMAL,
+    _S_REMOVAL,
+) = range(1, 18)
+S_GAPS, S_NOISE, S_MOUNT, S_TEMP = 101, 102, 103, 104  # per-placement streams of the renderers
 
 # Canonical "up" direction in each track's sensor frame per posture (supine, left side, right
 # side, prone). Sensor frames: wrist x along the forearm, z out of the back of the hand; ankle
@@ -122,6 +132,45 @@ class NonwearSpan:
     end_s: float
     table_up: np.ndarray  # sensor-frame "up" while lying flat
     handling: Motion  # picking the sensor up or putting it on (first/last handling_s)
+    where: str = "nightstand"  # removals model: start, evening, night or end
+
+
+@dataclass
+class ThermalCourse:
+    """Skin temperature under each sensor over the night, the room, and the rates of removals.
+
+    While worn a sensor reads ``base + rise * S(t) + wander(t)``: ``S`` a logistic step from 0 to 1
+    centred ``rise_mid_s`` (before sleep onset) of width ``rise_width_s``, decaying after the final
+    awakening with ``fall_tau_s`` (distal warming of sleep, Kräuchi et al.); ``wander`` a slow
+    Ornstein-Uhlenbeck course on minute knots. ``off_rate`` and ``on_rate`` (degC/min, one per
+    non-wear span of the timeline, in order) are DETACH's mean rates over the first 5 min off the
+    skin and after donning for a sensor that was fully warm (cold) at that moment.
+    """
+
+    room_c: float
+    base_c: dict[str, float]
+    rise_c: dict[str, float]
+    rise_mid_s: float
+    rise_width_s: float
+    sleep_end_s: float
+    fall_tau_s: float
+    wander_t: np.ndarray
+    wander_c: dict[str, np.ndarray]
+    off_rate: list[float]
+    on_rate: list[float]
+
+    def skin_c(self, track: str, t: np.ndarray) -> np.ndarray:
+        """Temperature (degC) a sensor on ``track`` reads at times ``t`` when fully warmed."""
+        t = np.asarray(t, dtype=np.float64)
+        x = np.clip((t - self.rise_mid_s) / self.rise_width_s, -50.0, 50.0)
+        step = 1.0 / (1.0 + np.exp(-x))
+        xe = np.clip((self.sleep_end_s - self.rise_mid_s) / self.rise_width_s, -50.0, 50.0)
+        at_end = 1.0 / (1.0 + np.exp(-xe))
+        after = t > self.sleep_end_s
+        fall = at_end * np.exp(-np.clip(t - self.sleep_end_s, 0.0, None) / self.fall_tau_s)
+        step = np.where(after, fall, step)
+        wander = np.interp(t, self.wander_t, self.wander_c[track])
+        return self.base_c[track] + self.rise_c[track] * step + wander
 
 
 @dataclass
@@ -143,6 +192,7 @@ class Timeline:
     noise_density_ug: float
     start_offset_s: float  # clock time of t = 0 after the synthetic evening's 21:30 UTC
     nonwear: list[NonwearSpan] = field(default_factory=list)
+    thermal: ThermalCourse | None = None
 
     def posture_at(self, track: str, t: float | np.ndarray) -> np.ndarray:
         """Unit "up" vector(s) of ``track`` at time(s) ``t`` (shape (3,) or (n, 3))."""
@@ -274,7 +324,19 @@ def make_timeline(seed: int, hours: float, params: SynthParams) -> Timeline:
     def rng(stream: int, *more: int) -> np.random.Generator:
         return rng_for(stream, seed, salt, *more)
 
-    night = _structure(rng(_S_STRUCTURE), hours * 3600.0, params)
+    removals: list[dict[str, float | str]] = []
+    if params.nonwear_model == "removals":
+        draws = rng(_S_REMOVAL)
+
+        def adjust(onset: float, end: float) -> tuple[float, float, list[list[float]]]:
+            return _removals(draws, hours * 3600.0, onset, end, params, removals)
+
+        night = _structure(rng(_S_STRUCTURE), hours * 3600.0, params, adjust)
+        _removal_movements(night, rng(_S_REMOVAL, 1), params, removals)
+    elif params.nonwear_model == "nightstand":
+        night = _structure(rng(_S_STRUCTURE), hours * 3600.0, params)
+    else:
+        raise ValueError(f"unknown nonwear_model {params.nonwear_model!r}")
     _jerks(night, rng(_S_JERK), params)
     _plm_series(night, rng(_S_PLM), params)
     _isolated_lms(night, rng(_S_LM), params)
@@ -286,6 +348,10 @@ def make_timeline(seed: int, hours: float, params: SynthParams) -> Timeline:
     _twitches(night, rng(_S_TWITCH), params)
     events = sorted(night.events, key=lambda ev: ev.onset_s)
     _number_series(events)
+    if params.nonwear_model == "removals":
+        nonwear = _removal_spans(rng(_S_REMOVAL, 2), params, removals)
+    else:
+        nonwear = _nonwear(night, rng(_S_NONWEAR), params)
     return Timeline(
         seed=seed,
         hours=hours,
@@ -301,11 +367,17 @@ def make_timeline(seed: int, hours: float, params: SynthParams) -> Timeline:
         cardiac=_micro(rng(_S_MICRO, 1), night.duration, params, breathing=False),
         noise_density_ug=float(rng(_S_SENSOR).uniform(*params.noise_density_ug)),
         start_offset_s=float(np.round(rng(_S_CLOCK).uniform(0.0, 120.0)) * 60.0),
-        nonwear=_nonwear(night, rng(_S_NONWEAR), params),
+        nonwear=nonwear,
+        thermal=_thermal(rng(_S_THERMAL), rng(_S_THERMAL, 1), night, params, len(nonwear)),
     )
 
 
-def _structure(rng: np.random.Generator, duration: float, p: SynthParams) -> _Night:
+def _structure(rng: np.random.Generator, duration: float, p: SynthParams, adjust=None) -> _Night:
+    """Sleep onset, final awakening, brief awakenings and REM periods.
+
+    ``adjust(onset, end) -> (onset, end, bouts)`` (the removals model) may move the onset and the
+    final awakening and add awakenings before the other awakenings and the cycles are drawn.
+    """
     if rng.random() < p.long_wake_start_p:
         onset_min = rng.uniform(*p.long_onset_min)
     else:
@@ -314,6 +386,8 @@ def _structure(rng: np.random.Generator, duration: float, p: SynthParams) -> _Ni
     onset = min(onset_min * 60.0, 0.4 * duration)
     end = duration - min(rng.uniform(*p.final_wake_min) * 60.0, 0.1 * duration)
     bouts: list[list[float]] = []
+    if adjust is not None:
+        onset, end, bouts = adjust(onset, end)
     lo, hi = onset + 20 * 60.0, end - 10 * 60.0
     for _ in range(int(rng.poisson(p.wake_bouts_per_h * (end - onset) / 3600.0))):
         d = rng.uniform(*p.wake_bout_min) * 60.0
@@ -603,26 +677,28 @@ def _tremor(night: _Night, rng: np.random.Generator, p: SynthParams) -> None:
 def _fidgets(night: _Night, rng: np.random.Generator, p: SynthParams) -> None:
     rate = rng.uniform(*p.fidget_per_h)
     wake_s = sum(e - s for s, e in night.wake_spans())
-    limbs = ("arm", "left_leg", "right_leg", "body")
     for _ in range(int(rng.poisson(rate * wake_s / 3600.0))):
         t = night.random_wake_time(rng)
-        dur = float(rng.uniform(*p.fidget_dur_s))
-        limb = limbs[int(rng.choice(4, p=[0.4, 0.2, 0.2, 0.2]))]
-        tracks = {
-            tr: TrackMotion(noise=BandNoise.draw(rng, *p.fidget_band_hz))
-            for tr in LIMB_TRACKS[limb]
-        }
-        shape = {"tilt_deg": float(rng.uniform(*p.fidget_tilt_deg))}
-        ev = SynthEvent(
-            onset_s=float(t),
-            duration_s=dur,
-            label="other",
-            kind="fidget",
-            limb=limb,
-            amplitude_g=_loguniform(rng, p.fidget_amp_g),
-            motion=Motion("fidget", dur, shape, tracks),
-        )
-        night.try_add(ev)
+        night.try_add(_fidget_event(rng, p, t))
+
+
+def _fidget_event(rng: np.random.Generator, p: SynthParams, t: float) -> SynthEvent:
+    limbs = ("arm", "left_leg", "right_leg", "body")
+    dur = float(rng.uniform(*p.fidget_dur_s))
+    limb = limbs[int(rng.choice(4, p=[0.4, 0.2, 0.2, 0.2]))]
+    tracks = {
+        tr: TrackMotion(noise=BandNoise.draw(rng, *p.fidget_band_hz)) for tr in LIMB_TRACKS[limb]
+    }
+    shape = {"tilt_deg": float(rng.uniform(*p.fidget_tilt_deg))}
+    return SynthEvent(
+        onset_s=float(t),
+        duration_s=dur,
+        label="other",
+        kind="fidget",
+        limb=limb,
+        amplitude_g=_loguniform(rng, p.fidget_amp_g),
+        motion=Motion("fidget", dur, shape, tracks),
+    )
 
 
 def _knocks(night: _Night, rng: np.random.Generator, p: SynthParams) -> None:
@@ -804,3 +880,194 @@ def _nonwear(night: _Night, rng: np.random.Generator, p: SynthParams) -> list[No
     if e - s < 2 * hs + 1.0:
         return []
     return [NonwearSpan(float(s), float(e), table_up, handling)]
+
+
+_WHERE = ("start", "evening", "night", "end")
+_PAD_WINDOW_S = 240.0  # the movements of getting up / lying down fall this close to a removal
+_REMOVAL_MAX_FRAC = 0.35  # of the recording: short test nights keep some worn time
+_SPACING_S = 300.0  # between awakenings (as between the brief awakenings of _structure)
+
+
+def _removals(
+    rng: np.random.Generator,
+    duration: float,
+    onset: float,
+    end: float,
+    p: SynthParams,
+    out: list[dict],
+) -> tuple[float, float, list[list[float]]]:
+    """Place the night's removals and make the person awake around each (``_structure`` hook).
+
+    At most one removal before sleep (``start``: put on only after the recording started;
+    ``evening``: off and on again before going to sleep) and one after the final awakening
+    (``end``: left off until the recording stops); the others fall inside an awakening in the
+    sleep period that spans the removal and ``removal_awake_min`` on each side. Sleep onset moves
+    later than a removal before sleep by a sleep latency drawn like the night's own, the final
+    awakening earlier than a removal at the end. Removals that do not fit a short night are
+    dropped. Appends ``{where, start_s, end_s, before_s, after_s}`` to ``out`` (time order) and
+    returns the new onset, final awakening and the awakenings it made.
+    """
+    cp = np.asarray(p.removal_count_p, dtype=np.float64)
+    wp = np.asarray(p.removal_where_p, dtype=np.float64)
+    n = int(rng.choice(len(cp), p=cp / cp.sum())) + 1
+    draws = []
+    for _ in range(n):  # every draw is made whatever happens to it, so the stream stays aligned
+        draws.append(
+            {
+                "where": _WHERE[int(rng.choice(4, p=wp / wp.sum()))],
+                "dur": min(_loguniform(rng, p.removal_min) * 60.0, _REMOVAL_MAX_FRAC * duration),
+                "before": float(rng.uniform(*p.removal_awake_min)) * 60.0,
+                "after": float(rng.uniform(*p.removal_awake_min)) * 60.0,
+                "latency": float(rng.uniform(*p.onset_min)) * 60.0,
+                "u": float(rng.random()),
+            }
+        )
+    seen: set[str] = set()
+    for d in draws:  # a second removal before sleep or after waking happens in the night
+        key = {"start": "pre", "evening": "pre", "end": "end"}.get(d["where"])
+        if key is not None:
+            if key in seen:
+                d["where"] = "night"
+            seen.add(key)
+    placed: list[dict] = []
+    bouts: list[list[float]] = []
+    for d in draws:
+        if d["where"] not in ("start", "evening"):
+            continue
+        if d["where"] == "start":
+            s = 0.0
+        else:  # somewhere in the evening if it fits before the drawn onset, else sleep waits
+            room = max(0.0, onset - d["before"] - d["dur"] - d["latency"])
+            s = d["before"] + d["u"] * room
+        e = s + d["dur"]
+        new_onset = max(onset, e + d["latency"])
+        if new_onset > 0.5 * duration:
+            continue
+        onset = new_onset
+        placed.append({"where": d["where"], "start_s": s, "end_s": e, "before_s": d["before"],
+                       "after_s": min(d["after"], onset - e)})
+    min_sleep = min(3600.0, 0.2 * duration)
+    for d in draws:
+        if d["where"] != "end":
+            continue
+        s = duration - d["dur"]
+        new_end = min(end, s - d["before"])
+        if new_end - onset < min_sleep:
+            continue
+        end = new_end
+        placed.append({"where": "end", "start_s": s, "end_s": duration,
+                       "before_s": min(d["before"], s - end), "after_s": 0.0})
+    lo, hi = onset + 20 * 60.0, end - 10 * 60.0
+    for d in draws:
+        if d["where"] != "night":
+            continue
+        length = d["before"] + d["dur"] + d["after"]
+        free = hi - lo - length
+        if free <= 0:
+            continue
+        for shift in (0.0, 1.0 / 3.0, 2.0 / 3.0):  # a few places, deterministic
+            b0 = lo + ((d["u"] + shift) % 1.0) * free
+            if all(b0 + length + _SPACING_S < a or b0 > b + _SPACING_S for a, b in bouts):
+                bouts.append([b0, b0 + length])
+                s = b0 + d["before"]
+                placed.append({"where": "night", "start_s": s, "end_s": s + d["dur"],
+                               "before_s": d["before"], "after_s": d["after"]})
+                break
+    out.extend(sorted(placed, key=lambda r: r["start_s"]))
+    return onset, end, sorted(bouts)
+
+
+def _removal_movements(
+    night: _Night, rng: np.random.Generator, p: SynthParams, removals: list[dict]
+) -> None:
+    """Getting up before a removal and lying down after it: a turn-over and two fidgets on each
+    worn side, within a few minutes (the person is awake there; placed before any other event).
+    """
+    for r in removals:
+        sides = []
+        if r["start_s"] > 0.0:
+            sides.append((r["start_s"] - min(r["before_s"], _PAD_WINDOW_S), r["start_s"] - 5.0))
+        if r["end_s"] < night.duration:
+            sides.append((r["end_s"] + 5.0, r["end_s"] + min(r["after_s"], _PAD_WINDOW_S)))
+        for a, b in sides:
+            kinds = ("turn_over", "fidget", "fidget")
+            for kind in kinds:
+                for _attempt in range(10):
+                    t = float(rng.uniform(a, b)) if b > a else a
+                    if kind == "turn_over":
+                        ev = _turn_event(rng, p, t, "turn_over")
+                    else:
+                        ev = _fidget_event(rng, p, t)
+                    if ev.onset_s + ev.duration_s <= b + 5.0 and night.try_add(ev):
+                        break
+
+
+def _removal_spans(
+    rng: np.random.Generator, p: SynthParams, removals: list[dict]
+) -> list[NonwearSpan]:
+    out = []
+    hs = p.handling_s
+    for r in removals:
+        face = int(rng.integers(6))  # the device may lie on any face
+        up = np.zeros(3)
+        up[face % 3] = 1.0 if face < 3 else -1.0
+        table_up = _rotate_towards(up, _unit(rng), np.deg2rad(rng.uniform(0.0, p.removal_tilt_deg)))
+        tracks = {tr: TrackMotion(noise=BandNoise.draw(rng, 0.5, 8.0)) for tr in TRACKS}
+        handling = Motion("handling", hs, {"amp_g": _loguniform(rng, p.handling_amp_g)}, tracks)
+        if r["end_s"] - r["start_s"] >= 2 * hs + 1.0:
+            s, e = float(r["start_s"]), float(r["end_s"])
+            out.append(NonwearSpan(s, e, table_up, handling, str(r["where"])))
+    return out
+
+
+def _truncated_normal(rng: np.random.Generator, mean_sd: tuple[float, float], lim: Range) -> float:
+    for _ in range(100):
+        x = float(rng.normal(*mean_sd))
+        if lim[0] <= x <= lim[1]:
+            return x
+    return float(np.clip(mean_sd[0], *lim))
+
+
+_THERMAL_KNOT_S = 60.0
+_LOGISTIC_10_90 = 2.0 * np.log(9.0)  # a logistic of scale w rises from 10 % to 90 % in 4.39 w
+
+
+def _thermal(
+    rng: np.random.Generator,
+    rates: np.random.Generator,
+    night: _Night,
+    p: SynthParams,
+    n_spans: int,
+) -> ThermalCourse:
+    room = float(rng.uniform(*p.temp_room_c))
+    wrist = float(rng.uniform(*p.temp_worn_c))
+    ankle = wrist + float(rng.uniform(*p.temp_ankle_offset_c))
+    base = {"wrist": wrist}
+    for tr in ("left_ankle", "right_ankle"):
+        base[tr] = ankle + float(rng.uniform(-0.3, 0.3))
+    rise = float(rng.uniform(*p.temp_sleep_rise_c))
+    rise_c = {tr: rise * float(rng.uniform(0.8, 1.2)) for tr in TRACKS}
+    mid = night.onset - float(rng.uniform(*p.temp_rise_lead_min)) * 60.0
+    width = float(rng.uniform(*p.temp_rise_width_min)) * 60.0 / _LOGISTIC_10_90
+    fall = float(rng.uniform(*p.temp_fall_tau_min)) * 60.0
+    sigma = float(rng.uniform(*p.temp_wander_c))
+    tau = float(rng.uniform(*p.temp_wander_tau_min)) * 60.0
+    n = int(np.ceil(night.duration / _THERMAL_KNOT_S)) + 2
+    a = np.exp(-_THERMAL_KNOT_S / tau)
+    wander = {}
+    for tr in TRACKS:
+        z = rng.standard_normal(n)
+        x = np.empty(n)
+        x[0] = sigma * z[0]
+        for k in range(1, n):
+            x[k] = a * x[k - 1] + np.sqrt(1.0 - a * a) * sigma * z[k]
+        wander[tr] = x
+    off, on = [], []
+    for _ in range(n_spans):
+        off.append(_truncated_normal(rates, p.temp_off_rate, p.temp_rate_limits))
+        on.append(_truncated_normal(rates, p.temp_on_rate, p.temp_rate_limits))
+    return ThermalCourse(
+        room_c=room, base_c=base, rise_c=rise_c, rise_mid_s=mid, rise_width_s=width,
+        sleep_end_s=night.end, fall_tau_s=fall, wander_t=np.arange(n) * _THERMAL_KNOT_S,
+        wander_c=wander, off_rate=off, on_rate=on,
+    )

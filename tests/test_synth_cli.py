@@ -12,7 +12,14 @@ import pytest
 import hypnic.cli as cli
 from benchmarks.synth import simulate_night
 from benchmarks.synth_io import atomic_files, write_night_csv
-from benchmarks.synth_params import robust_params
+from benchmarks.synth_params import (
+    coarse_sensor,
+    default_params,
+    quiet_sleeper,
+    robust_params,
+    with_removals,
+)
+from benchmarks.synth_temperature import hold
 from hypnic.errors import InputError
 
 
@@ -23,12 +30,16 @@ def hypnic(monkeypatch):
     return cli.main
 
 
-def _read_csv(path):
+def _read_csv(path, temperature=True):
     table = pacsv.read_csv(path)
-    assert table.column_names == ["t", "x", "y", "z"]
+    assert table.column_names == ["t", "x", "y", "z"] + (["temperature"] if temperature else [])
     t = table["t"].to_numpy()
     xyz = np.column_stack([table[c].to_numpy() for c in "xyz"]).astype(np.float32)
     return t, xyz
+
+
+def _read_temperature(path):
+    return pacsv.read_csv(path)["temperature"].to_numpy(zero_copy_only=False)
 
 
 def test_round_trip(hypnic, tmp_path, capsys):
@@ -68,7 +79,12 @@ def test_round_trip(hypnic, tmp_path, capsys):
     t, xyz = _read_csv(out)
     np.testing.assert_array_equal(t, night.t)  # shortest round-trip text: bit-exact
     np.testing.assert_array_equal(xyz, night.xyz)
-    assert out.read_text().startswith("t,x,y,z\n")
+    assert out.read_text().startswith("t,x,y,z,temperature\n")
+    # The thermometer: every row holds the latest reading (one per block of samples).
+    temp = _read_temperature(out)
+    tr, vr = night.temperature
+    np.testing.assert_array_equal(temp, hold(night.t, tr, vr))
+    assert set(np.unique(temp)) == set(np.unique(vr))
     truth = json.loads((tmp_path / "night.truth.json").read_text())
     assert truth == json.loads(json.dumps(night.truth))
     assert truth["noise_density_ug"] == 120.0 and truth["placement"] == "left_ankle"
@@ -99,6 +115,30 @@ def test_robust_and_nonwear_options(hypnic, tmp_path):
     assert truth["params"] == "robust" and truth["nonwear"]
     expected = simulate_night(3, 12.5, 0.5, "wrist", robust_params(), nonwear=True)
     np.testing.assert_array_equal(_read_csv(out)[1], expected.xyz)
+
+
+def test_removals_coarse_and_no_temperature(hypnic, tmp_path):
+    out = tmp_path / "c.csv"
+    argv = ["simulate", "--seed", "4", "--fs", "12.5", "--hours", "6.5", "--placement", "ankle",
+            "--removals", "--coarse", "--out", str(out)]
+    assert hypnic(argv) == 0
+    truth = json.loads((tmp_path / "c.truth.json").read_text())
+    p = with_removals(quiet_sleeper(coarse_sensor(default_params())))
+    expected = simulate_night(4, 12.5, 6.5, "ankle", p, nonwear=True)
+    assert truth["params"] == "default+coarse+quiet" and truth["nonwear_model"] == "removals"
+    assert truth["nonwear"] == expected.truth["nonwear"] and truth["nonwear"]
+    assert truth["lsb_g"] == pytest.approx(16.0 / 4096.0)
+    t, xyz = _read_csv(out)
+    np.testing.assert_array_equal(xyz, expected.xyz)
+    # Off the skin the sensor cools towards the room.
+    temp = _read_temperature(out)
+    s, e = truth["nonwear"][0]
+    inside = temp[(t >= s) & (t < e)]
+    assert inside.min() < temp.max() - 2.0
+    plain = tmp_path / "p.csv"
+    assert hypnic(argv[:-2] + ["--no-temperature", "--out", str(plain)]) == 0
+    np.testing.assert_array_equal(_read_csv(plain, temperature=False)[1], expected.xyz)
+    assert plain.read_text().startswith("t,x,y,z\n")
 
 
 @pytest.mark.parametrize(

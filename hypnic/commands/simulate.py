@@ -1,4 +1,8 @@
-"""``hypnic simulate --seed N --fs HZ --hours H --out FILE.csv``: a night and its truth."""
+"""``hypnic simulate --seed N --fs HZ --hours H --out FILE.csv``: a night and its truth.
+
+The CSV has the columns ``t,x,y,z`` and, unless ``--no-temperature``, ``temperature``: the
+sensor's thermometer (degC), on every row the latest reading (one reading per block of samples).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="wrist",
         help="sensor position (default wrist; ankle is the right ankle)",
     )
-    p.add_argument("--out", required=True, metavar="FILE.csv", help="CSV to write (t,x,y,z)")
+    p.add_argument(
+        "--out", required=True, metavar="FILE.csv", help="CSV to write (t,x,y,z,temperature)"
+    )
     p.add_argument("--gaps", action="store_true", help="cut a few missing spans out of the data")
     p.add_argument(
         "--nonwear", action="store_true", help="leave the sensor on a nightstand for a while"
@@ -52,6 +58,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--rotate", action="store_true", help="mount the sensor at a random fixed rotation"
+    )
+    p.add_argument(
+        "--removals",
+        action="store_true",
+        help="take the sensor off 1-3 times for 5-120 min where people do (before sleep, in an "
+        "awakening, after waking); implies --nonwear",
+    )
+    p.add_argument(
+        "--coarse",
+        action="store_true",
+        help="a quiet sleeper on a coarse 12-bit sensor (3.9 mg steps at +-8 g, 45-90 ug/sqrt(Hz))",
+    )
+    p.add_argument(
+        "--no-temperature",
+        dest="temperature",
+        action="store_false",
+        help="write only t,x,y,z (no temperature column)",
     )
     p.set_defaults(run=run)
 
@@ -89,9 +112,20 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     from benchmarks.synth import simulate_night
     from benchmarks.synth_io import atomic_files, write_night_csv
-    from benchmarks.synth_params import default_params, robust_params
+    from benchmarks.synth_params import (
+        coarse_sensor,
+        default_params,
+        quiet_sleeper,
+        robust_params,
+        with_removals,
+    )
     from recordings.outputs import write_json
 
+    params = robust_params() if args.robust else default_params()
+    if args.coarse:
+        params = quiet_sleeper(coarse_sensor(params))
+    if args.removals:
+        params = with_removals(params)
     csv_path, json_path = args.out, truth_path(args.out)
     with atomic_files([csv_path, json_path]) as tmp:  # fails before generating if unwritable
         night = simulate_night(
@@ -99,14 +133,15 @@ def run(args: argparse.Namespace) -> int:
             args.fs,
             args.hours,
             args.placement,
-            robust_params() if args.robust else default_params(),
+            params,
             noise_density=args.noise,
             amplitude_scale=args.amplitude_scale,
             rotation="random" if args.rotate else None,
             gaps=args.gaps,
-            nonwear=args.nonwear,
+            nonwear=args.nonwear or args.removals,
         )
-        write_night_csv(tmp[0], night.t, night.xyz)
+        temperature = night.temperature if args.temperature else None
+        write_night_csv(tmp[0], night.t, night.xyz, temperature)
         write_json(tmp[1], night.truth)
     print(csv_path)
     print(json_path)
