@@ -36,7 +36,7 @@ test-full: $(STAMP)
 	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest -q
 
 bench-accuracy: $(STAMP)
-	$(BIN)/hypnic bench accuracy --seeds 6 --jobs 2 --conditions base,amp_x0.5,amp_x2,rotated,robust,alt,noise300,holdout,pairs,robust_pairs --cache .bench-cache
+	$(BIN)/hypnic bench accuracy --seeds 6 --jobs 2 --conditions base,amp_x0.5,amp_x2,rotated,robust,alt,noise300,holdout,pairs,robust_pairs,temperature,coarse,coarse_notemp --cache .bench-cache
 
 bench: $(STAMP)
 	$(BIN)/hypnic bench

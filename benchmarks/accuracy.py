@@ -8,6 +8,14 @@ different parameter set (``robust_params``); ``alt`` is a third set (``alt_param
 ``holdout`` a fourth that was never used to choose anything (``holdout_params``). ``pairs`` (and
 ``robust_pairs``) runs a wrist and an ankle sensor of the same night together (``hypnic detect
 WRIST ANKLE``).
+
+Non-wear is scored in every condition (:func:`benchmarks.scoring.score_nonwear`): recall of true
+spans of 5 min or more, precision of the detected time, false non-wear minutes per night. Three
+conditions are made to fail a non-wear detector: ``temperature`` (the default nights with 1-3
+removals of 5-120 min where people take a sensor off, on two nights in three, and the sensor's
+thermometer handed to the detector), ``coarse`` (the same kind of nights of quiet sleepers seen by
+a coarse, quiet 12-bit sensor, thermometer handed over) and ``coarse_notemp`` (the same nights as
+``coarse`` without the thermometer). The other conditions hand no temperature over.
 """
 
 from __future__ import annotations
@@ -27,16 +35,23 @@ from benchmarks.scoring import (
     SCORED_LABELS,
     BurstScore,
     Counts,
+    NonwearScore,
     expected_labels,
     nonwear_found,
     score_bursts,
     score_labels,
+    score_nonwear,
     truth_plms_index,
 )
 
 RATES = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0)
 PLACEMENTS = ("wrist", "ankle")
 NOISE_UG = (90.0, 300.0)
+#: Noise densities of the coarse sensor's nights (µg/√Hz, :func:`synth_params.coarse_sensor`).
+COARSE_NOISE_UG = (45.0, 90.0)
+#: Conditions whose nights have removals where people take a sensor off
+#: (:func:`synth_params.with_removals`).
+REMOVAL_CONDITIONS = ("temperature", "coarse", "coarse_notemp")
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,12 @@ class NightSpec:
     params: str = "default"
     gaps: bool = False
     nonwear: bool = False
+    #: Non-wear as removals where people take a sensor off (synth_params.with_removals).
+    removals: bool = False
+    #: A quiet sleeper seen by a coarse sensor (synth_params.quiet_sleeper, coarse_sensor).
+    quiet_coarse: bool = False
+    #: Hand the sensor's thermometer to the detector (chunks' ``aux["temperature"]``).
+    temperature: bool = False
 
 
 @dataclass
@@ -66,6 +87,7 @@ class NightScore:
     plms_index: float | None
     plms_index_truth: float | None
     nonwear_ok: bool | None
+    nonwear: NonwearScore | None = None
 
 
 def generator_params(name: str) -> Any:
@@ -77,6 +99,18 @@ def generator_params(name: str) -> Any:
     if name not in sets:
         raise ValueError(f"unknown parameter set {name!r}")
     return sets[name]()
+
+
+def spec_params(spec: NightSpec) -> Any:
+    """The generator's parameters of one night: its set with the spec's variants applied."""
+    from benchmarks import synth_params
+
+    p = generator_params(spec.params)
+    if spec.quiet_coarse:
+        p = synth_params.quiet_sleeper(synth_params.coarse_sensor(p))
+    if spec.removals:
+        p = synth_params.with_removals(p)
+    return p
 
 
 def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float = 6.5) -> list[NightSpec]:
@@ -105,6 +139,14 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
                     extra = {}
                 elif cond in ("pairs", "robust_pairs"):
                     extra["params"] = "robust" if cond == "robust_pairs" else "default"
+                elif cond in REMOVAL_CONDITIONS:
+                    # Removals on two nights in three (every night with one seed), gaps on the
+                    # others, so that each condition has enough spans to measure recall.
+                    extra = {"gaps": s % 3 == 1, "nonwear": s % 3 != 1, "removals": True,
+                             "temperature": cond != "coarse_notemp"}
+                    if cond != "temperature":
+                        extra["quiet_coarse"] = True
+                        noise = COARSE_NOISE_UG[(s + k) % len(COARSE_NOISE_UG)]
                 elif cond != "base":
                     raise ValueError(f"unknown condition {cond!r}")
                 specs.append(NightSpec(cond, seed, fs, place, hours, noise, **extra))
@@ -131,13 +173,15 @@ def run_pair(spec: NightSpec) -> NightScore:
 
     nights = {
         place: simulate_night(
-            spec.seed, spec.fs, spec.hours, place, params=generator_params(spec.params),
+            spec.seed, spec.fs, spec.hours, place, params=spec_params(spec),
             noise_density=spec.noise_ug, gaps=spec.gaps, nonwear=spec.nonwear,
         )
         for place in ("wrist", "ankle")
     }
     analysis = analyze_pair(
-        nights["wrist"].stream(), nights["ankle"].stream(), placement_a="wrist", placement_b="ankle"
+        nights["wrist"].stream(temperature=spec.temperature),
+        nights["ankle"].stream(temperature=spec.temperature),
+        placement_a="wrist", placement_b="ankle",
     )
     truth = nights["ankle"].truth
     expected = [e for e in expected_labels(truth, "ankle") if e["expected"] != "hypnic_jerk"]
@@ -151,85 +195,168 @@ def run_pair(spec: NightSpec) -> NightScore:
     onset_err = None
     if s["sleep_onset_s"] is not None:
         onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
+    nw = score_nonwear(s.get("nonwear", []), truth["nonwear"], widen_s=spec_params(spec).handling_s)
     return NightScore(spec, labels, BurstScore(), onset_err, s["plms_index"],
-                      truth_plms_index(expected, truth), None)
+                      truth_plms_index(expected, truth), None, nw)
 
 
 def cache_key(spec: NightSpec) -> str:
     """A file name for a night's bursts: the spec, the generator and the burst stage's code.
 
-    Any change to the generator, the burst kernel, its parameters or the onset re-measurement
+    Any change to the generator, the burst kernel, its parameters, the onset re-measurement or
+    the pipeline module (which reads the thermometer and the sensor's step beside the bursts)
     gives another key, so a cache never hands back bursts the current code would not find.
     """
     import hashlib
     import inspect
 
-    from benchmarks import synth, synth_params, synth_render, synth_timeline
+    from benchmarks import synth, synth_params, synth_render, synth_temperature, synth_timeline
     from detector import _kernels, bursts, onsets, snippets
     from hypnic import pipeline
 
     h = hashlib.sha256(repr(spec).encode())
-    for mod in (synth, synth_params, synth_render, synth_timeline, _kernels, bursts, onsets, snippets):
+    for mod in (synth, synth_params, synth_render, synth_temperature, synth_timeline, _kernels,
+                bursts, onsets, snippets):
         h.update(inspect.getsource(mod).encode())
-    h.update(inspect.getsource(pipeline.analyze_stream).encode())
+    h.update(inspect.getsource(pipeline).encode())  # what it reads beside the bursts, too
     h.update(repr(bursts.BurstParams()).encode())
     return f"{spec.condition}-{spec.placement}-{spec.fs:g}Hz-seed{spec.seed}-{h.hexdigest()[:16]}"
 
 
+_BURST_FIELDS = ("events", "epochs", "gaps", "shapes")
+
+
+def _analyze_keeping_input(stream: Any, placement: str) -> tuple[Any, Any]:
+    """``analyze_stream`` as ``hypnic detect`` runs it, and the ``NightInput`` it handed to the
+    night stage (the bursts plus whatever it read beside them: the thermometer where the chunks
+    carry one, the sensor's step, idle spans ...), so that a cached night is scored again from
+    exactly what the pipeline would give it. None in place of the input where the pipeline no
+    longer calls ``detector.night.score_night``.
+    """
+    import detector.night
+    from hypnic import pipeline
+
+    seen: list[Any] = []
+    real = detector.night.score_night
+
+    def spy(inp: Any) -> Any:
+        seen.append(inp)
+        return real(inp)
+
+    patched = [m for m in (detector.night, pipeline) if getattr(m, "score_night", None) is real]
+    for m in patched:
+        m.score_night = spy  # type: ignore[attr-defined]
+    try:
+        analysis = pipeline.analyze_stream(stream, placement=placement)
+    finally:
+        for m in patched:
+            m.score_night = real  # type: ignore[attr-defined]
+    return analysis, (seen[-1] if len(seen) == 1 else None)
+
+
+def _save_input(path: Path, inp: Any, truth: dict[str, Any]) -> None:
+    """Keep a ``NightInput`` in one .npz: arrays as arrays, the rest as JSON (``params`` aside:
+    the pipeline's are the defaults)."""
+    import dataclasses
+
+    bursts = inp.bursts
+    arrays: dict[str, np.ndarray] = {"events": bursts.events, "epochs": bursts.epochs,
+                                     "shapes": bursts.shapes}
+    for f in dataclasses.fields(bursts):
+        value = getattr(bursts, f.name)
+        if f.name not in _BURST_FIELDS and isinstance(value, np.ndarray):
+            arrays[f"extra_{f.name}"] = value
+    fields: dict[str, Any] = {}
+    seqs: dict[str, int] = {}
+    for f in dataclasses.fields(inp):
+        value = getattr(inp, f.name)
+        if f.name in ("bursts", "params") or value is None:
+            continue
+        if isinstance(value, np.ndarray):
+            arrays[f"inp_{f.name}"] = value
+        elif isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+            for i, v in enumerate(value):
+                arrays[f"inpseq_{f.name}_{i}"] = v
+            seqs[f.name] = len(value)
+        else:
+            fields[f.name] = value
+    meta = {"gaps": bursts.gaps, "truth": truth, "input": fields, "input_seqs": seqs}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays, meta=json.dumps(meta, default=float))
+    os.replace(tmp, path)
+
+
+def _load_input(path: Path) -> tuple[Any, dict[str, Any]]:
+    from detector.bursts import BurstParams, BurstResult
+    from detector.night import NightInput
+
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        extra = {k[len("extra_"):]: z[k] for k in z.files if k.startswith("extra_")}
+        bursts = BurstResult(z["events"], z["epochs"], meta["gaps"], z["shapes"], **extra)
+        fields = dict(meta["input"])
+        fields.update({k[len("inp_"):]: z[k] for k in z.files if k.startswith("inp_")})
+        for name, count in meta["input_seqs"].items():
+            fields[name] = tuple(z[f"inpseq_{name}_{i}"] for i in range(count))
+    return NightInput(bursts=bursts, params=BurstParams(), **fields), meta["truth"]
+
+
 def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], Any]:
-    """The night's bursts (after the burst stage of ``analyze_stream``), truth and stream info."""
+    """The night's input to the night stage of ``analyze_stream``, its truth, and (when the night
+    was analysed now, not read from the cache) the pipeline's ``(events, summary)``.
+
+    The thermometer reaches the pipeline in the chunks (``aux``) only where the spec hands it
+    over. The cache keeps the whole night-stage input (bursts, thermometer, sensor step ...).
+    """
     from benchmarks.synth import simulate_night
-    from detector.bursts import BurstResult
-    from hypnic.pipeline import analyze_stream
-    from recordings.samples import SampleStream, StreamInfo
+    from detector.bursts import BurstParams
+    from detector.night import NightInput
+    from recordings.samples import SampleStream
 
     path = cache / f"{cache_key(spec)}.npz" if cache is not None else None
     if path is not None and path.exists():
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            bursts = BurstResult(z["events"], z["epochs"], meta["gaps"], z["shapes"])
-        info = StreamInfo(source=meta["source"], fs=meta["fs"], start_utc=meta["start_utc"],
-                          utc_offset_s=meta["utc_offset_s"])
-        return bursts, meta["truth"], (info, meta["duration_s"])
+        inp, truth = _load_input(path)
+        return inp, truth, None
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
-        params=generator_params(spec.params),
+        params=spec_params(spec),
         noise_density=spec.noise_ug, amplitude_scale=spec.amplitude_scale,
         rotation="random" if spec.rotate else None, gaps=spec.gaps, nonwear=spec.nonwear,
     )
-    stream = SampleStream.from_arrays(night.t, night.xyz, night.info)
-    bursts = analyze_stream(stream, placement=spec.placement).bursts
-    duration = float(night.t[-1]) + 1.0 / night.info.fs
+    aux = {"temperature": night.temperature} if spec.temperature else None
+    stream = SampleStream.from_arrays(night.t, night.xyz, night.info, aux=aux)
+    analysis, inp = _analyze_keeping_input(stream, spec.placement)
+    if inp is None:  # the pipeline changed shape: score from the bursts as this runner knows them
+        info = night.info
+        inp = NightInput(
+            bursts=analysis.bursts, fs=info.fs, duration_s=float(night.t[-1]) + 1.0 / info.fs,
+            params=BurstParams(), placement=spec.placement, start_utc=info.start_utc,
+            utc_offset_s=info.utc_offset_s,
+        )
+        done = None
+    else:
+        done = (analysis.events, analysis.summary)
     if path is not None:
-        meta = {"gaps": bursts.gaps, "truth": night.truth, "source": night.info.source,
-                "fs": night.info.fs, "start_utc": night.info.start_utc,
-                "utc_offset_s": night.info.utc_offset_s, "duration_s": duration}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, events=bursts.events, epochs=bursts.epochs, shapes=bursts.shapes, meta=json.dumps(meta))
-        os.replace(tmp, path)
-    return bursts, night.truth, (night.info, duration)
+        _save_input(path, inp, night.truth)
+    return inp, night.truth, done
 
 
 def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
     """Generate, analyse and score one night.
 
-    With ``cache`` (a folder), the bursts of each night are kept there and only the night-level
-    scoring (sleep period, labels) runs again on a later call: seconds instead of minutes for a
-    whole grid while working on the classifier.
+    With ``cache`` (a folder), the night-stage input of each night (its bursts and what the
+    pipeline read beside them) is kept there and only the night-level scoring (non-wear, sleep
+    period, labels) runs again on a later call: seconds instead of minutes for a whole grid while
+    working on the classifier.
     """
-    from detector.bursts import BurstParams
-    from detector.night import NightInput, score_night
+    from detector.night import score_night
 
     if spec.placement == "wrist+ankle":
         return run_pair(spec)
-    bursts, truth, (info, duration) = _detect(spec, cache)
-    events, s = score_night(
-        NightInput(
-            bursts=bursts, fs=info.fs, duration_s=duration, params=BurstParams(),
-            placement=spec.placement, start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
-        )
-    )
+    inp, truth, done = _detect(spec, cache)
+    events, s = done if done is not None else score_night(inp)
+    bursts = inp.bursts
     expected = expected_labels(truth, spec.placement)
     labels = score_labels(events, expected)
     bursts_score = score_bursts(bursts.events, truth)
@@ -238,7 +365,8 @@ def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
         onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
     plms_truth = None if spec.placement == "wrist" else truth_plms_index(expected, truth)
     nw = nonwear_found(s["nonwear"], truth["nonwear"]) if truth.get("nonwear") else None
-    return NightScore(spec, labels, bursts_score, onset_err, s["plms_index"], plms_truth, nw)
+    nws = score_nonwear(s["nonwear"], truth["nonwear"], widen_s=spec_params(spec).handling_s)
+    return NightScore(spec, labels, bursts_score, onset_err, s["plms_index"], plms_truth, nw, nws)
 
 
 @dataclass
@@ -251,6 +379,7 @@ class ConditionResult:
     onset_missing: int = 0
     plms_errors: list[float] = field(default_factory=list)
     nonwear: list[bool] = field(default_factory=list)
+    nonwear_score: NonwearScore = field(default_factory=NonwearScore)
 
     def add(self, n: NightScore) -> None:
         self.nights += 1
@@ -265,6 +394,8 @@ class ConditionResult:
             self.plms_errors.append(n.plms_index - n.plms_index_truth)
         if n.nonwear_ok is not None:
             self.nonwear.append(n.nonwear_ok)
+        if n.nonwear is not None:
+            self.nonwear_score.add(n.nonwear)
 
     def row(self) -> dict[str, Any]:
         oe = np.abs(self.onset_errors_min)
@@ -285,6 +416,12 @@ class ConditionResult:
         r["onset_not_found"] = self.onset_missing
         r["plms_within_2_frac"] = float(np.mean(pe <= 2.0)) if pe.size else math.nan
         r["nonwear_found_frac"] = float(np.mean(self.nonwear)) if self.nonwear else math.nan
+        nw = self.nonwear_score
+        r["nonwear_spans"] = nw.spans
+        r["nonwear_recall"] = nw.recall
+        r["nonwear_precision"] = nw.precision
+        r["false_nonwear_min_per_night"] = nw.false_min_per_night
+        r["false_nonwear_min_worst_night"] = nw.false_min_worst_night
         return r
 
 

@@ -186,6 +186,92 @@ def truth_plms_index(expected: Sequence[dict[str, Any]], truth: dict[str, Any]) 
     return n / hours if hours > 0 else float("nan")
 
 
+#: True non-wear spans at least this long count in the non-wear recall.
+NONWEAR_MIN_SPAN_S = 300.0
+
+
+def merge_spans(spans: Iterable[Sequence[float]]) -> list[list[float]]:
+    """Union of ``[start, end]`` spans as sorted, disjoint spans (empty ones dropped)."""
+    out: list[list[float]] = []
+    for a, b in sorted((float(a), float(b)) for a, b in spans):
+        if b <= a:
+            continue
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def overlap_s(a: float, b: float, spans: Sequence[Sequence[float]]) -> float:
+    """Seconds of ``[a, b]`` covered by disjoint ``spans``."""
+    return float(sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans))
+
+
+@dataclass
+class NonwearScore:
+    """Detected non-wear against the true spans, summable over nights.
+
+    ``spans``/``found``: true spans of at least :data:`NONWEAR_MIN_SPAN_S` and those at least half
+    covered by detected non-wear. ``detected_s``/``inside_s``: detected non-wear time and the part
+    of it inside a true span widened by the handling time at each end. ``false_s``: per night,
+    detected non-wear seconds outside the widened true spans.
+    """
+
+    spans: int = 0
+    found: int = 0
+    detected_s: float = 0.0
+    inside_s: float = 0.0
+    false_s: list[float] = field(default_factory=list)
+
+    def add(self, o: NonwearScore) -> None:
+        self.spans += o.spans
+        self.found += o.found
+        self.detected_s += o.detected_s
+        self.inside_s += o.inside_s
+        self.false_s += o.false_s
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.spans if self.spans else float("nan")
+
+    @property
+    def precision(self) -> float:
+        return self.inside_s / self.detected_s if self.detected_s > 0 else float("nan")
+
+    @property
+    def false_min_per_night(self) -> float:
+        return float(np.mean(self.false_s)) / 60.0 if self.false_s else float("nan")
+
+    @property
+    def false_min_worst_night(self) -> float:
+        return float(np.max(self.false_s)) / 60.0 if self.false_s else float("nan")
+
+
+def score_nonwear(
+    detected: Sequence[Sequence[float]],
+    truth_spans: Sequence[Sequence[float]],
+    widen_s: float = 0.0,
+    min_span_s: float = NONWEAR_MIN_SPAN_S,
+) -> NonwearScore:
+    """Score one night's detected non-wear spans against its true ones.
+
+    A true span of at least ``min_span_s`` is found when detected non-wear covers at least half
+    of its time. Detected time counts as correct inside a true span (of any length) widened by
+    ``widen_s`` (the handling time) at each end, and as false non-wear everywhere else.
+    """
+    det = merge_spans(detected)
+    long = [(float(a), float(b)) for a, b in truth_spans if b - a >= min_span_s]
+    found = sum(overlap_s(a, b, det) >= 0.5 * (b - a) for a, b in long)
+    widened = merge_spans([(a - widen_s, b + widen_s) for a, b in truth_spans])
+    detected_s = float(sum(b - a for a, b in det))
+    inside = float(sum(overlap_s(a, b, widened) for a, b in det))
+    return NonwearScore(
+        spans=len(long), found=int(found), detected_s=detected_s, inside_s=inside,
+        false_s=[max(0.0, detected_s - inside)],
+    )
+
+
 def nonwear_found(detected: Sequence[Sequence[float]], truth_spans: Sequence[Sequence[float]]) -> bool:
     """Every true non-wear span is at least half covered by detected non-wear."""
     for a, b in truth_spans:

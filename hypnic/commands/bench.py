@@ -7,8 +7,12 @@ import argparse
 CONDITIONS = ("base", "amp_x0.5", "amp_x2", "rotated", "robust")
 #: Also available: every night at 300 µg/√Hz (issue 2's false-burst figure); wrist+ankle pairs
 #: analysed together (two sensors, issue 3); a third generator parameter set (alt) and a fourth,
-#: never used to choose anything (holdout).
-EXTRA_CONDITIONS = ("noise300", "alt", "holdout", "pairs", "robust_pairs")
+#: never used to choose anything (holdout); nights with 5-120 min removals of the sensor, its
+#: thermometer handed to the detector (temperature), and the same for quiet sleepers on a coarse
+#: 12-bit sensor with and without the thermometer (coarse, coarse_notemp).
+EXTRA_CONDITIONS = (
+    "noise300", "alt", "holdout", "pairs", "robust_pairs", "temperature", "coarse", "coarse_notemp"
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
