@@ -17,7 +17,7 @@ import numpy as np
 from detector import classify
 from detector.bursts import BurstParams, BurstResult
 from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
-from detector.nonwear import find_nonwear
+from detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep_outside_sleep
 from detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
 
 #: "Jerks while falling asleep" are counted in the classifier's jerk window around the onset.
@@ -46,6 +46,12 @@ class NightInput:
     #: Brief transients another sensor of the same night saw (on this sensor's clock): more
     #: witnesses of the sleep onset (:func:`onset_witnesses`).
     sleep_marks: np.ndarray | None = None
+    #: The sensor's temperature as (t_s, °C), where it has one: non-wear evidence.
+    temperature: tuple[np.ndarray, np.ndarray] | None = None
+    #: The sensor's quantisation step (g), where known: can it show breathing?
+    step_g: float | None = None
+    #: Spans the device idled because it lay still (not gaps; filled with its last sample).
+    idle: list[list[float]] = field(default_factory=list)
 
 
 def onset_witnesses(
@@ -162,16 +168,19 @@ def merge_events(events: np.ndarray, cls: classify.Classified) -> list[dict[str,
     return rows
 
 
-def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Score a whole recording: events (dicts, CONTRACT columns plus features) and summary."""
+@dataclass
+class _Scored:
+    """One pass of the night stages over given non-wear."""
+
+    events: np.ndarray
+    cls: classify.Classified
+    windows: list[tuple[float, float]]
+    periods: list[SleepPeriod]
+
+
+def _score(inp: NightInput, grid: dict[str, np.ndarray], gaps: list[list[float]], nonwear: list[list[float]]) -> _Scored:
+    """Classify the bursts and find each night's sleep period, non-wear excluded."""
     step = inp.params.epoch_s
-    grid = regular_grid(inp.bursts.epochs, step, inp.duration_s)
-    band = (inp.params.highpass_hz, inp.params.lowpass_hz)
-    nonwear = find_nonwear(
-        grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], grid["noise_g"],
-        inp.fs, band, inp.params.floor_low_g,
-    )
-    gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
     events = inp.bursts.events
     # Bursts inside non-wear cannot be body movement (a knock on the nightstand).
     keep = ~_in(events["onset_s"], nonwear)
@@ -199,6 +208,36 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 witnesses, excluded5[sel], returning5[sel], jerk_marks,
             )
         periods.append(sp)
+    return _Scored(events, cls, windows, periods)
+
+
+def find_spans_not_worn(inp: NightInput, grid: dict[str, np.ndarray]) -> list[NonwearSpan]:
+    """Non-wear candidates of the whole recording (:func:`detector.nonwear.find_nonwear`)."""
+    return find_nonwear(
+        grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], inp.fs,
+        (inp.params.highpass_hz, inp.params.lowpass_hz), inp.params.floor_low_g,
+        temperature=Temperature.of(*inp.temperature) if inp.temperature is not None else None,
+        step_g=inp.step_g, idle=inp.idle,
+    )
+
+
+def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Score a whole recording: events (dicts, CONTRACT columns plus features) and summary.
+
+    Non-wear that rests on stillness alone is excluded while the sleep periods are found, then
+    given back where it lies inside one (:func:`detector.nonwear.keep_outside_sleep`), and the
+    night is scored again without it.
+    """
+    grid = regular_grid(inp.bursts.epochs, inp.params.epoch_s, inp.duration_s)
+    gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
+    spans = find_spans_not_worn(inp, grid)
+    scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in spans])
+    kept = keep_outside_sleep(spans, scored.periods)
+    if [(k.start_s, k.end_s) for k in kept] != [(sp.start_s, sp.end_s) for sp in spans]:
+        spans = kept
+        scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in spans])
+    nonwear = [[sp.start_s, sp.end_s] for sp in spans]
+    events, cls, windows, periods = scored.events, scored.cls, scored.windows, scored.periods
     classify.finalize_labels(
         cls, events,
         [(a, b, sp.onset_s, sp.end_s, sp.window_s[0] if sp.window_s else None)
@@ -206,7 +245,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     )
     rows = merge_events(events, cls)
     nights = [
-        _night_summary(rows, sp, inp, w, gaps, nonwear) for w, sp in zip(windows, periods)
+        _night_summary(rows, sp, inp, w, gaps, spans) for w, sp in zip(windows, periods)
     ]
     for r in rows:
         r["minutes_from_onset"] = None
@@ -217,9 +256,27 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     summary = dict(complete[0])
     summary["gaps"] = gaps
     summary["nonwear"] = nonwear
+    summary["nonwear_evidence"] = [list(sp.evidence) for sp in spans]
+    summary["idle"] = merge_spans(inp.idle)
+    summary["temperature_available"] = inp.temperature is not None and Temperature.of(*inp.temperature) is not None
+    if not summary["temperature_available"]:
+        summary["nonwear_note"] = (
+            "no temperature channel: non-wear judged from movement and breathing alone; a still "
+            "span inside the sleep period counts as sleep"
+        )
     if len(nights) > 1:
         summary["nights"] = nights
     return rows, summary
+
+
+def _lost_in(a: float, b: float, gaps: list[list[float]], spans: list[NonwearSpan]) -> dict[str, Any]:
+    """A night's gaps and non-wear (with its evidence, same order), clipped to its window."""
+    mine = [sp for sp in spans if sp.end_s > a and sp.start_s < b]
+    return {
+        "gaps": _clip_spans(gaps, a, b),
+        "nonwear": _clip_spans([[sp.start_s, sp.end_s] for sp in mine], a, b),
+        "nonwear_evidence": [list(sp.evidence) for sp in mine],
+    }
 
 
 def _night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -249,9 +306,10 @@ def _night_summary(
     inp: NightInput,
     window: tuple[float, float],
     gaps: list[list[float]],
-    nonwear: list[list[float]],
+    spans: list[NonwearSpan],
 ) -> dict[str, Any]:
     a, b = window
+    nonwear = [[sp.start_s, sp.end_s] for sp in spans]
     mine = [r for r in rows if a <= r["onset_s"] < b]
     counts = {lab: sum(1 for r in mine if r["label"] == lab) for lab in classify.LABELS}
     out: dict[str, Any] = {
@@ -270,8 +328,7 @@ def _night_summary(
     if sp.onset_s is None or sp.end_s is None:
         out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
                    plms_index_reason=sp.reason, periodicity_index=None)
-        out["gaps"] = _clip_spans(gaps, a, b)
-        out["nonwear"] = _clip_spans(nonwear, a, b)
+        out.update(_lost_in(a, b, gaps, spans))
         return out
     lo, hi = sp.onset_s + JERK_WINDOW_S[0], sp.onset_s + JERK_WINDOW_S[1]
     out["jerks_first_30_min"] = sum(1 for r in mine if r["label"] == "hypnic_jerk" and lo <= r["onset_s"] <= hi)
@@ -296,8 +353,7 @@ def _night_summary(
             "placement unknown: scored as if the sensor were on an ankle" if inp.placement == "unknown" else None
         )
         out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
-    out["gaps"] = _clip_spans(gaps, a, b)
-    out["nonwear"] = _clip_spans(nonwear, a, b)
+    out.update(_lost_in(a, b, gaps, spans))
     for k in ("sleep_onset_s", "sleep_end_s", "sleep_period_s"):
         if isinstance(out.get(k), float) and math.isfinite(out[k]):
             out[k] = round(out[k], 2)

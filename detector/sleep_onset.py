@@ -79,6 +79,9 @@ class SleepPeriod:
         Unrefined HDCZA start.
     threshold_deg : float or None
     reason : str or None
+    states : SleepStates or None
+        The night's model, where it was fitted: its posterior of sleep at each 30-s step tells
+        brief awakenings inside the period (non-wear in an awakening stands, :mod:`detector.nonwear`).
     """
 
     onset_s: float | None
@@ -87,6 +90,15 @@ class SleepPeriod:
     hdcza_start_s: float | None = None
     threshold_deg: float | None = None
     reason: str | None = None
+    states: SleepStates | None = None
+
+    def asleep_between(self, a: float, b: float) -> float | None:
+        """Mean posterior probability of sleep over [a, b), or None where the model says nothing."""
+        if self.states is None:
+            return None
+        t = self.states.t_s
+        m = (t + STEP_S > a) & (t < b)
+        return float(self.states.asleep[m].mean()) if np.any(m) else None
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -189,7 +201,7 @@ def find_sleep_period(
     else:
         onset, window = on_q[0], [on_q[1], on_q[2]]
     end = refine_end(witnesses, onset, end)
-    return SleepPeriod(onset, end, window, hdcza_start_s=start, threshold_deg=thr)
+    return SleepPeriod(onset, end, window, hdcza_start_s=start, threshold_deg=thr, states=states)
 
 
 def refine_end(witnesses: list[Witness], onset: float, hdcza_end: float) -> float:

@@ -56,6 +56,17 @@ def check_span(source: str, t_s: float) -> None:
         )
 
 
+#: Samples the sensor's quantisation step is estimated from (:func:`detector.nonwear.quantisation_step`).
+QUANTISATION_SAMPLES = 200_000
+
+
+def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """One auxiliary channel's chunks as one (t, values) pair, or None when there were none."""
+    if not parts:
+        return None
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
 @dataclass
 class Analysis:
     """Result of analysing one night (or recording)."""
@@ -104,6 +115,7 @@ def analyze_stream(
     from detector.bursts import BurstParams, BurstResult, StreamingDetector
     from detector.classify import TRANSIENT_SPREAD_S
     from detector.night import NightInput, score_night
+    from detector.nonwear import quantisation_step
     from detector.onsets import measure_transients
     from detector.snippets import SnippetCollector
 
@@ -119,11 +131,19 @@ def analyze_stream(
     n = 0
     t_first = t_last = None
     source = info.source
+    temperature: list[tuple[np.ndarray, np.ndarray]] = []
+    step_g = None
     for chunk in stream:
         try:
             parts.append(det.process(chunk.t, chunk.xyz))
         except ValueError as exc:
             raise InputError(source, str(exc)) from None
+        if "temperature" in chunk.aux:
+            temperature.append(chunk.aux["temperature"])
+        if step_g is None and len(chunk):
+            # The sensor's least step, from its first samples (a sample of a chunk is enough:
+            # every value of a quantised sensor is a multiple of it).
+            step_g = quantisation_step(chunk.xyz[: QUANTISATION_SAMPLES])
         snippets.feed(chunk.t, chunk.xyz, transients(parts[-1]))
         n += len(chunk)
         if len(chunk):
@@ -151,6 +171,7 @@ def analyze_stream(
             bursts=bursts, fs=info.fs, duration_s=duration, params=params, placement=place,
             rules=rules, sleep_onset_s=sleep_onset, start_utc=info.start_utc,
             utc_offset_s=info.utc_offset_s, reader_gaps=list(stream.gaps),
+            temperature=_joined(temperature), step_g=step_g, idle=list(getattr(stream, "idle", [])),
         )
     )
     summary.update(

@@ -1,4 +1,5 @@
-"""Sleep period, onset change point, non-wear and noon-to-noon nights at their rule edges."""
+"""Sleep period, onset change point, non-wear in whole nights and noon-to-noon nights at their rule
+edges (the non-wear rules themselves: tests/test_nonwear.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import pytest
 
 from detector.epochs import ANGLE_EPOCH_S
 from detector.night import merge_spans, night_windows
-from detector.nonwear import find_nonwear
 from detector.sleep_onset import Witness, quiet_blocks, refine_end
 
 
@@ -32,57 +32,6 @@ def test_hdcza_joins_blocks_across_breaks_shorter_than_60_min(break_min, joined)
     nomove[: minutes(40)] = True
     nomove[minutes(40) + minutes(break_min) : minutes(40) + minutes(break_min) + minutes(40)] = True
     assert (len(quiet_blocks(nomove, ANGLE_EPOCH_S)) == 1) is joined
-
-
-def _nonwear_grid(breath_mg: float, minutes_long: int = 30, noise_ug: float = 200.0, fs: float = 50.0):
-    """One-second means of a still sensor: white noise (ND/√2 per mean) plus breathing."""
-    rng = np.random.default_rng(0)
-    n = minutes_long * 60
-    t = np.arange(n, dtype=float)
-    mean_noise = noise_ug * 1e-6 / np.sqrt(2)
-    xyz = rng.normal(0, mean_noise, (n, 3)) + [0, 0, 1]
-    xyz[:, 0] += breath_mg * 1e-3 * np.sin(2 * np.pi * 0.25 * t)
-    # the detector's band-passed noise RMS for that density: sqrt(3 * ND^2 * bandwidth)
-    band = (1.0, 20.0)
-    noise_rms = np.sqrt(3 * (noise_ug * 1e-6) ** 2 * (band[1] - band[0]))
-    rms = np.full(n, noise_rms)
-    return t, xyz, rms, np.full(n, noise_rms), fs, band
-
-
-def test_a_sensor_on_the_nightstand_is_nonwear():
-    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=0.0)
-    spans = find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006)
-    assert spans and spans[0][1] - spans[0][0] >= 20 * 60
-
-
-@pytest.mark.parametrize("breath_mg", [0.5, 2.0])
-def test_a_breathing_body_is_worn(breath_mg):
-    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=breath_mg)
-    assert find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006) == []
-
-
-def _worn_then_off(off_min: float, at_end: bool):
-    """30 min of a breathing body, with the last (or first) ``off_min`` minutes on a table."""
-    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=2.0)
-    off = t >= t[-1] + 1 - off_min * 60 if at_end else t < off_min * 60
-    xyz[off, 0] -= 2e-3 * np.sin(2 * np.pi * 0.25 * t[off])  # the breathing stops
-    return find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006)
-
-
-@pytest.mark.parametrize("at_end", [True, False])
-@pytest.mark.parametrize("off_min, found", [(1.9, False), (3.0, True)])
-def test_a_sensor_taken_off_at_the_recording_edge_needs_only_2_min(at_end, off_min, found):
-    spans = _worn_then_off(off_min, at_end)
-    assert bool(spans) is found, spans
-
-
-@pytest.mark.parametrize("off_min, found", [(4.0, False), (6.0, True)])
-def test_inside_the_recording_non_wear_needs_5_min(off_min, found):
-    t, xyz, rms, noise, fs, band = _nonwear_grid(breath_mg=2.0)
-    off = (t >= 600) & (t < 600 + off_min * 60)
-    xyz[off, 0] -= 2e-3 * np.sin(2 * np.pi * 0.25 * t[off])
-    spans = find_nonwear(t, xyz[:, 0], xyz[:, 1], xyz[:, 2], rms, noise, fs, band, 0.006)
-    assert bool(spans) is found, spans
 
 
 def test_a_coarse_sensor_below_its_own_resolution_is_judged_by_rhythm_not_flicker():
@@ -167,17 +116,3 @@ def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
     given = analyze_stream(sim.stream(), placement="ankle", sleep_onset=detected["sleep_onset_s"]).summary
     assert given["sleep_onset_source"] == "given"
     assert given["sleep_end_s"] == detected["sleep_end_s"]
-
-
-def test_sparseness_is_one_for_gaussian_noise_and_breathing_and_large_for_flicker():
-    from detector.nonwear import sparseness
-
-    rng = np.random.default_rng(3)
-    present = np.ones((5, 60), bool)
-    gauss = rng.normal(size=(5, 60, 3))
-    breath = np.sin(2 * np.pi * 0.25 * np.arange(300))[:, None].repeat(3, 1).reshape(5, 60, 3)
-    flicker = np.zeros((5, 60, 3))
-    flicker.reshape(-1)[rng.choice(900, 20, replace=False)] = rng.choice([-1.0, 1.0], 20)
-    assert sparseness(gauss, present) == pytest.approx(1.0, abs=0.2)
-    assert sparseness(breath, present) == 1.0
-    assert sparseness(flicker, present) > 10
