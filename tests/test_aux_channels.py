@@ -78,7 +78,9 @@ def nearest(times: np.ndarray, at: np.ndarray) -> np.ndarray:
 # --- Axivity ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "npz"), [("ax3_sample.cwa", "ax3_data.npz"), ("ax6_sample.cwa", "ax6_data.npz")])
+@pytest.mark.parametrize(
+    ("name", "npz"), [("ax3_sample.cwa", "ax3_data.npz"), ("ax6_sample.cwa", "ax6_data.npz")]
+)
 def test_cwa_temperature_is_the_reference_reading_once_per_block(name: str, npz: str) -> None:
     stream = open_cwa(DATA / name)
     assert stream.aux_channels == ("temperature", "light")
@@ -153,6 +155,14 @@ def test_geneactiv_temperature_and_light_equal_the_reference() -> None:
     assert np.allclose(lv, [ref["light"][k : k + 300].mean() for k in (0, 300, 600)], atol=1.0)
 
 
+def test_geneactiv_without_light_calibration_has_no_light(tmp_path: Path) -> None:
+    data = (DATA / "gnactv_sample.bin").read_bytes().replace(b"Volts:42", b"Volts:")
+    (tmp_path / "g.bin").write_bytes(data)
+    stream = open_bin(tmp_path / "g.bin")
+    assert stream.aux_channels == ("temperature",)
+    assert set(aux_of(stream)) == {"temperature"}
+
+
 # --- the same readings whatever the chunking --------------------------------------------------
 
 READERS = [
@@ -171,7 +181,8 @@ def test_any_chunking_gives_the_same_readings(name: str, opener, chunk: int) -> 
     cut = aux_of(opener(DATA / name, chunk_samples=chunk))
     assert whole.keys() == cut.keys() and whole
     for channel in whole:
-        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(whole[channel], cut[channel]))
+        for a, b in zip(whole[channel], cut[channel], strict=True):
+            assert np.array_equal(a, b, equal_nan=True)
 
 
 @settings(max_examples=25)
@@ -211,7 +222,8 @@ def test_from_arrays_cuts_readings_at_chunk_boundaries(n, chunk, every, offset) 
     ta = np.arange(offset, n / 10.0 + 5.0, every)
     va = np.sin(ta)
     info = StreamInfo(source="synthetic", fs=10.0)
-    stream = SampleStream.from_arrays(t, np.zeros((n, 3)), info, chunk, aux={"temperature": (ta, va)})
+    aux = {"temperature": (ta, va)}
+    stream = SampleStream.from_arrays(t, np.zeros((n, 3)), info, chunk, aux=aux)
     got = {}
     for c in stream:
         for name, (a, v) in c.aux.items():
@@ -291,7 +303,8 @@ def test_gt3x_imu_temperature_from_sensor_data(tmp_path: Path) -> None:
         (3, 16, 16, scale, "Temperature"),  # big-endian, signed
     ]
     schema = struct.pack("<hhh", 7, len(columns), 100) + b"".join(
-        struct.pack("<BBBI", f, o, s, ssp(sc)) + label.encode().ljust(16) for f, o, s, sc, label in columns
+        struct.pack("<BBBI", f, o, s, ssp(sc)) + label.encode().ljust(16)
+        for f, o, s, sc, label in columns
     )
     rng = np.random.default_rng(3)
     raw = rng.integers(-3000, 3000, size=(len(secs), 100))
@@ -317,7 +330,8 @@ def test_gt3x_temperature_records_through_their_calibration(tmp_path: Path) -> N
     for k in range(0, len(secs), 4):  # one reading every 4 s, as the Insight Watch writes them
         payload = struct.pack("<BHBh", 0, 1034 + k, 1, 200 + 3 * k)
         extra[k] = record(0x1E, secs[k], payload)
-    path = gt3x_with(tmp_path, extra, {"temperature_calibration.json": json.dumps(calibration).encode()})
+    members = {"temperature_calibration.json": json.dumps(calibration).encode()}
+    path = gt3x_with(tmp_path, extra, members)
     ta, va = aux_of(open_gt3x(path))["temperature"]
     k = np.arange(0, len(secs), 4)
     assert np.array_equal(ta, np.asarray(secs, float)[k] - secs[0])
@@ -376,13 +390,15 @@ def test_edf_temperature_and_light_at_their_own_rate(tmp_path: Path) -> None:
     xyz = np.c_[np.zeros(n), np.zeros(n), np.ones(n)] + 0.01 * rng.standard_normal((n, 3))
     temp = 30 + np.linspace(0, 2, 60)
     light = np.linspace(0, 500, 60)
-    signals = [edfio.EdfSignal(np.sin(np.arange(n) / 9), fs, label="EEG Temporal", physical_dimension="uV")]
+    eeg = np.sin(np.arange(n) / 9)
+    signals = [edfio.EdfSignal(eeg, fs, label="EEG Temporal", physical_dimension="uV")]
     signals += [edfio.EdfSignal(xyz[:, k], fs, label=f"Accel {a}", physical_dimension="g",
                                 physical_range=(-8, 8)) for k, a in enumerate("XYZ")]  # fmt: skip
     signals += [
         edfio.EdfSignal(temp * 9 / 5 + 32, 1.0, label="Skin temp", physical_dimension="degF",
                         physical_range=(32, 212)),
-        edfio.EdfSignal(light, 1.0, label="Light", physical_dimension="lux", physical_range=(0, 1000)),
+        edfio.EdfSignal(light, 1.0, label="Light", physical_dimension="lux",
+                        physical_range=(0, 1000)),
     ]  # fmt: skip
     path = tmp_path / "aux.edf"
     edfio.Edf(signals).write(path)
@@ -410,7 +426,8 @@ def test_csv_with_and_without_a_temperature_column(tmp_path: Path) -> None:
         stream = open_csv(path, chunk_rows=chunk)
         assert stream.aux_channels == ("temperature",)
         ta, va = aux_of(stream)["temperature"]
-        assert np.allclose(ta, [0, 0.5, 1.0, 1.5, 2.0]) and np.allclose(va, [30, 30.5, 31, 31.5, 32])
+        assert np.allclose(ta, [0, 0.5, 1.0, 1.5, 2.0])
+        assert np.allclose(va, [30, 30.5, 31, 31.5, 32])
     without = tmp_path / "without.csv"
     without.write_text("t,x,y,z,skin\n0,0,0,1,30\n0.1,0,0,1,31\n")
     stream = open_csv(without)
@@ -497,6 +514,20 @@ def test_recording_aux_follows_the_grid_when_the_sensor_clock_drifts(tmp_path: P
             w.append_aux("temperature", [t[i + 499]], [30.0])  # a reading at the last sample
     got_t, _ = aux_of(open_recording(tmp_path / "rec"))["temperature"]
     assert np.allclose(got_t, np.arange(499, t.size, 500) / fs, atol=1e-9)
+
+
+def test_readings_before_the_first_sample_wait_for_it(tmp_path: Path) -> None:
+    with RecordingWriter(tmp_path / "rec", fs=25, range_g=8, aux_channels=("light",)) as w:
+        w.append_aux("light", [9.5], [120.0])
+        assert (tmp_path / "rec" / AUX_FILE).read_bytes() == b""  # no time base yet
+        w.append(10 + np.arange(50) / 25, np.zeros((50, 3)))
+        w.append_aux("light", [10.5, 10.5, 10.25], [1.0, 2.0, 3.0])  # not later: dropped
+    lt, lv = aux_of(open_recording(tmp_path / "rec"))["light"]
+    assert np.allclose(lt, [-0.5, 0.5]) and lv.tolist() == [120.0, 1.0]
+    assert json.loads((tmp_path / "rec" / META_FILE).read_text())["aux_dropped_samples"] == 2
+    with RecordingWriter(tmp_path / "none", fs=25, range_g=8, aux_channels=("light",)) as w:
+        w.append_aux("light", [1.0], [5.0])  # the writer stops before any sample: no time base
+    assert (tmp_path / "none" / AUX_FILE).read_bytes() == b""
 
 
 def test_recording_without_aux_has_no_aux_file_and_refuses_undeclared(tmp_path: Path) -> None:
@@ -599,5 +630,9 @@ def test_sigkill_while_writing_aux_then_repair(tmp_path: Path) -> None:
         for channel in before:
             assert np.array_equal(after[channel][0], before[channel][0])
         assert stream.info.meta["light_unit"] == "lux"
+        framed = frames(open_recording(rec), 50)  # replay's frames hand on the same readings
+        replayed = aux_of(_Replay(framed, list(framed)))
+        for channel in before:
+            assert np.array_equal(replayed[channel][1], before[channel][1])
         assert repair(rec).fixes == []
 
