@@ -835,6 +835,7 @@ class _AuxLines:
         self.channels = channels
         self.buffers: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in channels}
         self.last_start = -math.inf  # first time of the last line read
+        self.last: dict[str, float] = {}  # last reading kept per channel
         self.number = 0
         try:
             self.fh = open(file, "rb")  # noqa: SIM115 - closed by close(), in step with samples
@@ -856,10 +857,15 @@ class _AuxLines:
             self.close()
             raise InputError(self.file, f"line {self.number} is not auxiliary data of hypnic")
         channel, ta, va = parsed
-        if channel in self.buffers and ta.size:
-            self.buffers[channel].append((ta, va))
         if ta.size:
             self.last_start = float(ta[0])
+        if channel in self.buffers:
+            # The writer keeps each channel increasing; a file that does not is cut to do so.
+            keep = ta > self.last.get(channel, -math.inf)
+            if keep.any():
+                ta, va = ta[keep], va[keep]
+                self.buffers[channel].append((ta, va))
+                self.last[channel] = float(ta[-1])
         return True
 
     def take(self, until: float | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -893,7 +899,7 @@ def _aux_line(line: bytes) -> tuple[str, np.ndarray, np.ndarray] | None:
             return None
         t = np.asarray(ta, dtype=np.float64).reshape(-1)
         v = np.asarray([np.nan if x is None else x for x in va], dtype=np.float64).reshape(-1)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return None
     if not np.isfinite(t).all() or not (np.diff(t) > 0).all():
         return None

@@ -560,6 +560,48 @@ def test_torn_aux_line_is_skipped_then_cut_and_meta_rebuilt(tmp_path: Path) -> N
         list(open_recording(rec))
 
 
+@pytest.fixture(scope="module")
+def aux_recording(tmp_path_factory) -> Path:
+    rec = tmp_path_factory.mktemp("aux") / "rec"
+    write_recording(rec)
+    return rec
+
+
+@settings(max_examples=60)
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.binary(max_size=60),
+            st.sampled_from([b"[]", b"1e999", b'{"channel": 1}', b'{"channel": "light"}']),
+            st.builds(
+                lambda c, t, v: json.dumps({"channel": c, "t_s": t, "values": v}).encode(),
+                st.sampled_from(["temperature", "light", "x"]),
+                st.lists(st.one_of(st.floats(allow_nan=True), st.integers(-10**30, 10**30),
+                                   st.integers(-5, 200)), max_size=3),
+                st.lists(st.one_of(st.none(), st.floats(), st.text(max_size=2)), max_size=3),
+            ),
+        ),
+        max_size=5,
+    ),
+    torn=st.binary(max_size=20),
+)
+def test_any_aux_file_gives_readings_or_one_error(aux_recording: Path, lines, torn) -> None:
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = Path(tmp) / "rec"
+        shutil.copytree(aux_recording, rec)
+        body = b"".join(line.replace(b"\n", b" ") + b"\n" for line in lines)
+        (rec / AUX_FILE).write_bytes(body + torn.replace(b"\n", b" "))
+        try:
+            aux = aux_of(open_recording(rec))
+        except InputError as exc:
+            assert "aux.jsonl" in str(exc) and "\n" not in str(exc)
+        else:
+            assert set(aux) <= {"temperature"}
+
+
 def test_export_of_a_recording_with_temperature(tmp_path: Path) -> None:
     from recordings.edf_export import export_edf
 
