@@ -418,6 +418,8 @@ class TemperatureCalibration:
     _KEYS = {0: ("mcuTempLow", "mcuTempHigh"), 1: ("adxlTempLow", "adxlTempHigh")}
 
     def __init__(self, calibration: dict[str, Any]) -> None:
+        if not isinstance(calibration, dict):
+            raise ValueError("temperature calibration is not a JSON object")
         self.identity = bool(calibration.get("isCalibrated"))
         self.maps: dict[int, tuple[float, float]] = {}
         if self.identity:
@@ -888,7 +890,7 @@ def _aux_config(
     """Which auxiliary channels the file gives, from its first records and archive members."""
     config = _AuxConfig(imu_temp_offset=prescan.imu_temp_offset())
     channels = []
-    if _TEMPERATURE in prescan.kinds or _TEMPERATURE_CALIBRATION in zf.namelist():
+    if _TEMPERATURE in prescan.kinds:
         config.temperature = _temperature_calibration(zf, meta)
     if (
         config.temperature is not None
