@@ -20,8 +20,10 @@ Auxiliary channels: a signal whose physical dimension is a temperature (``degC``
 with ``temp``, not ``tempor...``) with no other dimension becomes the ``temperature`` channel in
 degC; one whose dimension is ``lux``/``lx`` or whose label says ``light``/``lux`` becomes
 ``light`` (its dimension in ``meta["light_unit"]``). Each is handed on at its own rate (its own
-samples per record), the first of each kind; a value at the digital minimum when that is the
-format's lowest value (-32768, BDF -8388608; hypnic's export writes it for "no reading") is NaN.
+samples per record), the first of each kind. A temperature at the digital minimum when that is
+the format's lowest value (-32768, BDF -8388608) is NaN: hypnic's export writes it for "no
+reading", and a temperature at the very bottom of a signal's range is no skin reading anyway
+(light keeps it: 0 lux at the bottom of the range is real darkness).
 
 Padding: a sample whose three axes all hold the digital value -32768 is the gap padding of
 hypnic's own writer (:data:`recordings.edf_writer.PAD_DIGITAL`); it is dropped and its span
@@ -404,7 +406,7 @@ class _Decoder:
             s = a.signal
             gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
             values = ((digital - s.digital_min) * gain + s.physical_min + a.offset) * a.factor
-            if s.digital_min == self.lowest:
+            if a.channel == "temperature" and s.digital_min == self.lowest:
                 values = np.where(digital == self.lowest, np.nan, values)
             t = (starts[:, None] + np.arange(spr)[None, :] * (self.duration / spr)).ravel()
             out[a.channel] = (t, values.astype(np.float64))
