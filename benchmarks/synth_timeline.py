@@ -143,8 +143,8 @@ class ThermalCourse:
     centred ``rise_mid_s`` (before sleep onset) of width ``rise_width_s``, decaying after the final
     awakening with ``fall_tau_s`` (distal warming of sleep, Kräuchi et al.); ``wander`` a slow
     Ornstein-Uhlenbeck course on minute knots. ``off_rate`` and ``on_rate`` (degC/min, one per
-    non-wear span of the timeline, in order) are DETACH's mean rates over the first 5 min off the
-    skin and after donning for a sensor that was fully warm (cold) at that moment.
+    non-wear span of the timeline, in order) are the mean rates over the first 5 min off the skin
+    and after donning, drawn from DETACH's.
     """
 
     room_c: float

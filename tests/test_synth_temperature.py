@@ -77,10 +77,11 @@ def test_worn_sensor_warms_around_sleep_onset_and_cools_after_waking():
 
 
 def test_detach_rates_off_and_back_on_the_skin():
-    """Noise-free: the mean rate over the first 5 min off the skin is the drawn rate; the drawn
-    rates follow DETACH's -0.40 +- 0.17 and +0.36 +- 0.21 degC/min."""
+    """Noise-free: the mean rates over the first 5 min off the skin and after donning are the
+    drawn ones (unless that asks for more than 90 % of the way); the drawn rates follow DETACH's
+    -0.40 +- 0.17 and +0.36 +- 0.21 degC/min."""
     p = with_removals(default_params())
-    off_rates, on_rates, checked_on = [], [], 0
+    off_rates, on_rates, checked_off, checked_on = [], [], 0, 0
     for seed in range(40):
         tl = make_timeline(seed, 6.5, p)
         th = tl.thermal
@@ -88,26 +89,23 @@ def test_detach_rates_off_and_back_on_the_skin():
         off_rates += th.off_rate
         on_rates += th.on_rate
         for k, (s, e) in enumerate(spans):
-            t = np.array([s, s + 300.0, e, e + 300.0])
+            t = np.array([s - 1e-6, s + 300.0, e, e + 300.0])
             v = device_temperature(tl, "wrist", t, spans)
-            if s > 0.0 and (k == 0 or s - spans[k - 1][1] > 3 * 3600):  # fully warm at removal
-                assert (v[0] - v[1]) / 5.0 == pytest.approx(th.off_rate[k], rel=0.02)
+            if s > 0.0 and e - s >= 300.0:
+                share = 5.0 * th.off_rate[k] / (v[0] - th.room_c)
+                expected = th.off_rate[k] if share <= 0.9 else 0.9 * (v[0] - th.room_c) / 5.0
+                assert (v[0] - v[1]) / 5.0 == pytest.approx(expected, rel=1e-3)
+                checked_off += 1
             if e < tl.duration_s - 300.0:
-                # Back on the skin: DETACH's donning rate scaled by how far the sensor had cooled
-                # (an exponential with the time constant of a sensor at room temperature).
                 skin = th.skin_c("wrist", np.array([e, e + 300.0]))
-                cooled = (skin[0] - v[2]) / (skin[0] - th.room_c)
-                assert 0.0 < cooled <= 1.0
-                tau = tau_for_rate(th.on_rate[k], skin[0] - th.room_c)
-                expected = (skin[0] - v[2]) * (1 - np.exp(-300.0 / tau)) / 5.0
-                drift = (skin[1] - skin[0]) / 5.0
-                assert (v[3] - v[2]) / 5.0 == pytest.approx(expected + drift, abs=0.01)
-                if cooled > 0.95:
-                    # (plus whatever the skin itself did in those minutes)
-                    assert (v[3] - v[2]) / 5.0 - drift == pytest.approx(th.on_rate[k], rel=0.06)
+                gap = skin[0] - v[2]
+                assert gap > 0.0
+                expected = min(th.on_rate[k], 0.9 * gap / 5.0)
+                drift = (skin[1] - skin[0]) / 5.0  # plus whatever the skin did meanwhile
+                assert (v[3] - v[2]) / 5.0 == pytest.approx(expected + drift, abs=1e-6)
                 checked_on += 1
     off_rates, on_rates = np.array(off_rates), np.array(on_rates)
-    assert len(off_rates) > 40 and checked_on >= 3
+    assert len(off_rates) > 40 and checked_off > 20 and checked_on > 20
     assert abs(off_rates.mean() - 0.40) < 0.06 and 0.1 < off_rates.std() < 0.22
     assert abs(on_rates.mean() - 0.36) < 0.07 and 0.1 < on_rates.std() < 0.26
     assert off_rates.min() >= 0.08 and on_rates.min() >= 0.08
