@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import hypnic.cli
@@ -34,6 +35,8 @@ SKIP_TEXT = {"style", "cite", "script"}
 
 ANKLE = dict(seed=15, placement="ankle")  # 2 jerks, PLMS index > 15/h: a GP sign
 WRIST = dict(seed=2, placement="wrist")
+#: Taken off twice (the second time until the recording ends), with a thermometer and gaps.
+REMOVED = dict(seed=3, placement="wrist", fs=25.0, removals=True)
 
 
 # --- building detect outputs -----------------------------------------------------------------
@@ -47,15 +50,23 @@ def make_night_dir(
     fs: float = 50.0,
     day_shift: int = 0,
     gaps: bool = True,
+    removals: bool = False,
 ) -> Path:
-    """Simulate a night and write what ``hypnic detect`` writes (without the report)."""
+    """Simulate a night and write what ``hypnic detect`` writes (without the report).
+
+    With ``removals`` the sensor is taken off where people take one off, and it has a
+    thermometer (its readings go to the pipeline).
+    """
     from benchmarks.synth import simulate_night
+    from benchmarks.synth_params import default_params, with_removals
     from hypnic.pipeline import analyze_stream, write_outputs
 
-    night = simulate_night(seed, fs, hours, placement, gaps=gaps)
+    params = with_removals(default_params()) if removals else None
+    night = simulate_night(seed, fs, hours, placement, params, gaps=gaps, nonwear=removals)
     start = datetime.fromisoformat(night.info.start_utc) + timedelta(days=day_shift)
     night.info.start_utc = start.isoformat()
-    write_outputs(analyze_stream(night.stream(), placement=placement), out, report=False)
+    stream = night.stream(temperature=removals)
+    write_outputs(analyze_stream(stream, placement=placement), out, report=False)
     return out
 
 
@@ -67,6 +78,11 @@ def ankle_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def wrist_dir(tmp_path_factory) -> Path:
     return make_night_dir(tmp_path_factory.mktemp("wrist") / "out", **WRIST)
+
+
+@pytest.fixture(scope="module")
+def removed_dir(tmp_path_factory) -> Path:
+    return make_night_dir(tmp_path_factory.mktemp("removed") / "out", **REMOVED)
 
 
 TINY_PNG = bytes.fromhex(
@@ -195,6 +211,16 @@ def derived(
         return sum(b - a for a, b in s["gaps"])
     if name == "nonwear_total_s":
         return sum(b - a for a, b in s["nonwear"])
+    if name == "idle_n":
+        return len(s["idle"])
+    if name == "idle_total_s":
+        return sum(b - a for a, b in s["idle"])
+    if m := re.fullmatch(r"nonwear_length_s\.(\d+)", name):
+        a, b = s["nonwear"][int(m.group(1))]
+        return b - a
+    if m := re.fullmatch(r"nights\.(\d+)\.nonwear_total_s", name):
+        night = s["nights"][int(m.group(1))]
+        return sum(b - a for a, b in night["nonwear"]) if "nonwear" in night else None
     if name == "window_start_s":
         return (s.get("window_s") or [0.0])[0]
     if name == "timezone":
@@ -415,6 +441,8 @@ def test_a_long_recording_lists_every_night(ankle_dir, tmp_path, no_plots):
         sleep_onset_s=None,
         jerks_first_30_min=None,
         plms_index=None,
+        nonwear=[[s["duration_s"] + 600.0, s["duration_s"] + 3000.0]],  # the first has none
+        nonwear_evidence=[["no_movement", "temperature_drop"]],
     )
     d = copy_with(ankle_dir, tmp_path / "long", nights=[first, second])
     html = build_night_html(read_folder(d), "en")
@@ -423,7 +451,12 @@ def test_a_long_recording_lists_every_night(ankle_dir, tmp_path, no_plots):
         "summary:nights.0.sleep_onset_s",
         "summary:nights.1.window_s.0",
         "summary:nights.1.plms_index",
+        "derived:nights.0.nonwear_total_s",
+        "derived:nights.1.nonwear_total_s",
     }
+    shown = {v["src"]: v["text"] for v in page.values}
+    assert shown["derived:nights.0.nonwear_total_s"] == "—"  # an older night object
+    assert shown["derived:nights.1.nonwear_total_s"] == "40 min"
 
 
 def _folder(summary: dict[str, Any], events: list[dict[str, Any]]) -> NightFolder:
@@ -617,3 +650,332 @@ def test_damaged_folders_are_one_line_errors(ankle_dir, tmp_path):
     (d / "traces.npz").write_bytes(b"PK\x03\x04 broken")
     with pytest.raises(InputError, match="cannot read the traces"):
         read_folder(d)
+
+
+# --- non-wear, its evidence, the sensor's temperature and idle time --------------------------
+
+
+def words(page: str) -> str:
+    """The text a reader sees (tags dropped, entities decoded)."""
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def images_of(html: str) -> list[bytes]:
+    import base64
+
+    return [base64.b64decode(i["src"].split(",", 1)[1]) for i in Page(html).images]
+
+
+def without(src: Path, dst: Path, *keys: str, temperature: bool = True) -> Path:
+    """A copy of a detect output as an older hypnic wrote it: without ``keys`` in summary.json
+    (and in each night), and without the temperature traces unless ``temperature``."""
+    shutil.copytree(src, dst)
+    summary = json.loads((dst / "summary.json").read_text())
+    for obj in [summary, *summary.get("nights", [])]:
+        for k in keys:
+            obj.pop(k, None)
+    (dst / "summary.json").write_text(json.dumps(summary))
+    if not temperature:
+        with np.load(dst / "traces.npz") as npz:
+            kept = {k: npz[k] for k in npz.files if not k.startswith("temperature_")}
+        np.savez_compressed(dst / "traces.npz", **kept)
+    return dst
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The matplotlib figures the report draws, kept to be looked at (the PNGs are not made)."""
+    from hypnic.report import plots
+
+    drawn: list[Any] = []
+
+    def keep(fig: Any) -> bytes:
+        drawn.append(fig)
+        return TINY_PNG
+
+    monkeypatch.setattr(plots, "_png", keep)
+    return drawn
+
+
+def legend_texts(fig: Any) -> list[str]:
+    return [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_the_removed_night_has_what_the_report_is_tested_on(removed_dir):
+    s = json.loads((removed_dir / "summary.json").read_text())
+    assert len(s["nonwear"]) >= 2 and len(s["nonwear_evidence"]) == len(s["nonwear"])
+    assert any("temperature_drop" in ev for ev in s["nonwear_evidence"])
+    assert any("recording_edge" in ev for ev in s["nonwear_evidence"])
+    assert s["temperature_available"] is True and "nonwear_note" not in s
+    assert s["gaps"]
+    with np.load(removed_dir / "traces.npz") as npz:
+        assert npz["temperature_c"].size > 60
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_a_night_with_removals_shows_each_one_and_why(removed_dir, lang):
+    html = build_night_html(read_folder(removed_dir), lang)
+    page = check_numbers(html, removed_dir, lang)
+    s = json.loads((removed_dir / "summary.json").read_text())
+    srcs = [v["src"] for v in page.values]
+    for i in range(len(s["nonwear"])):
+        for src in (f"summary:nonwear.{i}.0", f"summary:nonwear.{i}.1"):
+            assert src in srcs
+        assert f"derived:nonwear_length_s.{i}" in srcs
+    heading = {"en": "When the sensor was not worn", "nl": "Wanneer de sensor niet gedragen werd"}
+    assert f"<h3>{heading[lang]}</h3>" in html
+    text = words(html)
+    cooled = {"en": "cooled down as it does when not worn", "nl": "koelde af zoals wanneer hij"}
+    edge = {"en": "at the end of the recording, after it was taken off", "nl": "aan het eind van"}
+    assert cooled[lang] in text and edge[lang] in text
+    assert ("recorded no temperature" in text) is False
+    # the timeline: movement, posture, the sensor's temperature, events
+    alt = {"en": "the sensor's temperature", "nl": "de temperatuur van de sensor"}
+    assert alt[lang] in page.images[0]["alt"]
+    third = {"en": "Third: the sensor's temperature", "nl": "Derde: de temperatuur van de sensor"}
+    assert third[lang] in text
+
+
+def test_the_timeline_has_a_temperature_panel_where_traces_hold_temperature(removed_dir, tmp_path):
+    from hypnic.report import plots
+    from hypnic.report.night import with_temperature
+
+    folder = read_folder(removed_dir)
+    traces = with_temperature(folder)
+    assert traces is not None and "temperature_c" in traces
+    s = folder.summary
+    assert plots.timeline_panels(s, traces) == ["movement", "posture", "temperature", "events"]
+    assert plots.timeline_panels(s, folder.traces) == ["movement", "posture", "events"]
+    assert plots.timeline_panels(s, None) == ["events"]
+    # a window without readings has no temperature panel
+    later = dict(s, window_s=[s["duration_s"] + 3600.0, s["duration_s"] + 7200.0])
+    assert "temperature" not in plots.timeline_panels(later, traces)
+
+    with_temp = plots.timeline_png(s, folder.events, traces, None, "en")
+    old = without(removed_dir, tmp_path / "old", temperature=False)
+    html = build_night_html(read_folder(old), "en")
+    no_temp = images_of(html)[0]
+    assert png_size(with_temp)[0] == png_size(no_temp)[0]
+    assert png_size(with_temp)[1] > png_size(no_temp)[1] * 1.15  # one more panel
+    assert "Middle: posture" in html and "Third:" not in html
+
+
+def test_the_temperature_panel_shows_skin_and_room_temperature(removed_dir, figures):
+    from hypnic.report import plots
+    from hypnic.report.night import with_temperature
+
+    folder = read_folder(removed_dir)
+    plots.timeline_png(folder.summary, folder.events, with_temperature(folder), None, "nl")
+    (fig,) = figures
+    axes = fig.axes
+    assert len(axes) == 4
+    temp = axes[2]
+    assert temp.get_ylabel() == "temperatuur (°C)"
+    lo, hi = temp.get_ylim()
+    assert lo <= 20.0 and hi >= 36.0 and hi - lo <= 30.0
+    (curve,) = [ln for ln in temp.get_lines() if len(ln.get_xdata()) > 2]
+    y = np.asarray(curve.get_ydata(), dtype=float)
+    assert np.nanmax(y) > 28.0 and np.nanmin(y) < 26.0  # worn, and cooled off the skin
+    # the non-wear spans are shaded on every panel, temperature included
+    for ax in axes:
+        colours = [tuple(p.get_facecolor()[:3]) for p in ax.patches]
+        purple = [c for c in colours if c == _rgb(plots.NONWEAR_COLOUR)]
+        assert len(purple) >= 2
+    texts = legend_texts(fig)
+    for must in ("niet gedragen", "gat in de gegevens", "eronder: kouder dan de huid"):
+        assert must in texts
+    assert "apparaat in rust (lag stil)" not in texts  # no idle time in this night
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(colour)
+
+
+def test_every_mark_of_the_timeline_is_in_its_legend(ankle_dir, figures):
+    from hypnic.report import plots
+
+    folder = read_folder(ankle_dir)
+    s = dict(folder.summary, idle=[[600.0, 900.0], [1200.0, 1260.0]], nonwear=[[5000.0, 5600.0]])
+    assert s["gaps"] and s["sleep_end_s"] is not None
+    plots.timeline_png(s, folder.events, folder.traces, None, "en")
+    (fig,) = figures
+    texts = legend_texts(fig)
+    for must in (
+        "sleep onset",
+        "likely range",
+        "final awakening",  # the dashed line
+        "gap in the data",
+        "not worn",
+        "device idle (lay still)",
+    ):
+        assert must in texts, must
+    # the final awakening's dashed line is drawn, and the legend shows it dashed
+    handles = fig.legends[0].legend_handles
+    end = handles[texts.index("final awakening")]
+    assert end.get_linestyle() == "--"
+    assert any(ln.get_linestyle() == "--" for ln in fig.axes[0].get_lines())
+    # idle: a strip on every panel, one shape a span, unlike gaps (hatched) and non-wear (bands)
+    from matplotlib.collections import PolyCollection
+
+    for ax in fig.axes:
+        strips = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert [len(c.get_paths()) for c in strips] == [2]
+        assert tuple(strips[0].get_facecolor()[0][:3]) == _rgb(plots.IDLE_COLOUR)
+
+
+def test_marks_outside_the_window_are_not_in_the_legend(ankle_dir, figures):
+    from hypnic.report import plots
+
+    folder = read_folder(ankle_dir)
+    s = dict(
+        folder.summary,
+        gaps=[],
+        nonwear=[[1e7, 1e7 + 600]],
+        idle=[[1e7, 1e7 + 60]],
+        sleep_end_s=None,
+    )
+    plots.timeline_png(s, folder.events, folder.traces, None, "en")
+    texts = legend_texts(figures[0])
+    assert not {"not worn", "device idle (lay still)", "final awakening"} & set(texts)
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_idle_time_is_shown_and_counted_apart_from_gaps(removed_dir, tmp_path, lang):
+    s = json.loads((removed_dir / "summary.json").read_text())
+    idle = [[1000.0, 1300.0], [2000.0, 2060.0], [2500.0, 2800.0]]
+    d = copy_with(removed_dir, tmp_path / "idle", idle=idle)
+    html = build_night_html(read_folder(d), lang)
+    page = check_numbers(html, d, lang)
+    shown = {v["src"]: v["text"] for v in page.values}
+    assert shown["derived:idle_n"] == "3" and shown["derived:idle_total_s"] == "11 min"
+    assert shown["derived:gaps_n"] == str(len(s["gaps"])) != "3"
+    text = words(html)
+    said = {
+        "en": ("paused measuring", "Blue strip along the bottom"),
+        "nl": ("pauzeerde het meten", "Blauwe strook onderaan"),
+    }
+    for phrase in said[lang]:
+        assert phrase in text
+    # the onset zoom says so too where idle time lies in it
+    from hypnic.report.plots import ZOOM_MARGIN_S
+
+    lo, hi = (s["sleep_onset_s"] + w for w in signs.jerk_window_s())
+    in_zoom = any(e > lo - ZOOM_MARGIN_S and a < hi + ZOOM_MARGIN_S for a, e in idle)
+    assert in_zoom and text.count(said[lang][1]) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_without_temperature_the_card_says_movement_alone_in_plain_words(ankle_dir, lang):
+    s = json.loads((ankle_dir / "summary.json").read_text())
+    assert s["temperature_available"] is False and s["nonwear_note"]
+    html = build_night_html(read_folder(ankle_dir), lang)
+    card = re.search(r'<span class="what">(?:Recording|Opname)</span>.*?</div>', html)
+    assert card
+    said = words(card.group(0))
+    expect = {"en": "judged from its movement alone", "nl": "alleen uit zijn bewegingen afgeleid"}
+    assert expect[lang] in said
+    assert s["nonwear_note"] not in html  # the detector's sentence is for developers
+    for developer in ("hypnic", "--", ".npz", ".json", "/", "nonwear", "temperature_"):
+        assert developer not in said, developer
+
+
+def test_a_summary_without_the_new_keys_still_renders(removed_dir, tmp_path):
+    d = without(
+        removed_dir,
+        tmp_path / "old",
+        "nonwear_evidence",
+        "idle",
+        "temperature_available",
+        "nonwear_note",
+        temperature=False,
+    )
+    for lang in ("en", "nl"):
+        html = build_night_html(read_folder(d), lang)
+        page = check_numbers(html, d, lang)
+        text = words(html)
+        assert "When the sensor was not worn" in text or lang == "nl"
+        assert "the sensor cooled" not in text and "paused measuring" not in text
+        assert "movement alone" not in text
+        assert len(page.images) >= 2
+    # spans without evidence are listed with their times only
+    s = json.loads((d / "summary.json").read_text())
+    html = build_night_html(read_folder(d), "en")
+    assert html.count("<li>") == len(s["nonwear"]) + 6  # + the questions only you can answer
+
+
+def test_the_pipeline_analysis_reports_its_temperature(tmp_path, figures):
+    """A report made from the analysis itself (before its files exist) has the temperature."""
+    from benchmarks.synth import simulate_night
+    from benchmarks.synth_params import default_params, with_removals
+    from hypnic.pipeline import analyze_stream
+
+    night = simulate_night(0, 25.0, 2.0, "wrist", with_removals(default_params()), nonwear=True)
+    analysis = analyze_stream(night.stream(temperature=True), placement="wrist")
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    write_night_report(stage, analysis, lang="en")
+    assert len(figures[0].axes) == 4
+
+
+def _why(evidence: list[str], span: list[float], lang: str) -> str:
+    folder = _folder({"nonwear": [span], "nonwear_evidence": [evidence]}, [])
+    html = build_night_html(folder, lang)
+    (item,) = re.findall(r"<li>((?:(?!</li>).)*?)</li>", html.split("<h3>", 1)[1])[:1]
+    return words(item)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "span", "en", "nl"),
+    [
+        (
+            ["no_movement", "temperature_drop"],
+            [10000.0, 12520.0],
+            "23:46 to 00:28 (42 min): the sensor cooled down as it does when not worn and lay "
+            "still.",
+            "23:46 tot 00:28 (42 min): de sensor koelde af zoals wanneer hij niet gedragen wordt "
+            "en lag stil.",
+        ),
+        (
+            ["no_movement", "no_movement_60min", "recording_edge", "temperature_low"],
+            [0.0, 4000.0],
+            "21:00 to 22:06 (1 h 07 min): the sensor was colder than skin and lay still for an "
+            "hour or more, at the start of the recording, before it was put on.",
+            "21:00 tot 22:06 (1 u 07 min): de sensor was kouder dan de huid en lag een uur of "
+            "langer stil, aan het begin van de opname, voordat hij werd omgedaan.",
+        ),
+        (
+            ["no_movement", "no_breathing", "awake_around", "temperature_rise"],
+            [7200.0, 7800.0],
+            "23:00 to 23:10 (10 min): the sensor lay still, did not move with your breathing and "
+            "warmed up again when it was put back on, while you were awake.",
+            "23:00 tot 23:10 (10 min): de sensor lag stil, bewoog niet mee met je ademhaling en "
+            "werd weer warm toen hij weer werd omgedaan, terwijl je wakker was.",
+        ),
+        (
+            ["recording_edge"],
+            [14000.0, 14400.0],
+            "00:53 to 01:00 (7 min): the sensor lay still, at the end of the recording, after it "
+            "was taken off.",
+            "00:53 tot 01:00 (7 min): de sensor lag stil, aan het eind van de opname, nadat hij "
+            "was afgedaan.",
+        ),
+        (
+            ["a_future_reason"],
+            [7200.0, 7800.0],
+            "23:00 to 23:10 (10 min).",
+            "23:00 tot 23:10 (10 min).",
+        ),
+    ],
+)
+def test_non_wear_evidence_in_plain_words(evidence, span, en, nl, no_plots):
+    assert _why(evidence, span, "en") == en
+    assert _why(evidence, span, "nl") == nl

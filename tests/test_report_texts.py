@@ -139,3 +139,43 @@ def test_every_reason_the_detector_writes_has_a_dutch_text():
     for r in reasons:
         assert reason_text(r, "en") == r and reason_text(r, "nl") != r
     assert reason_text("something new", "nl") == "something new"
+
+
+#: Texts that tell a wearer about the sensor's wear, idle time and temperature: plain words, no
+#: command, file, path or name from a file.
+WEAR_KEYS = sorted(
+    k
+    for k in TEXTS
+    if k.startswith(("nw_", "card_quality_", "h_nonwear", "plot_idle", "legend_"))
+    or k in ("ax_temperature", "plot_timeline_caption_temp", "plot_timeline_alt_temp")
+)
+
+
+@pytest.mark.parametrize("key", WEAR_KEYS)
+def test_wear_texts_are_plain_words(key):
+    for lang in LANGS:
+        said = re.sub(r"\{\w+\}", "", TEXTS[key][lang]).lower()  # placeholders are filled in
+        for developer in ("hypnic", "--", ".npz", ".json", ".csv", "/", "_", "nonwear"):
+            assert developer not in said, f"{key}/{lang}: {developer!r}"
+
+
+def test_every_evidence_the_detector_writes_is_told_in_both_languages(monkeypatch):
+    """A new evidence name in detector/nonwear.py must get words in the report."""
+    from detector.nonwear import EVIDENCE
+    from hypnic.report import plots
+    from hypnic.report.night import build_night_html
+    from tests.test_report_night import TINY_PNG, _folder, words
+
+    monkeypatch.setattr(plots, "timeline_png", lambda *a, **k: TINY_PNG)
+    monkeypatch.setattr(plots, "onset_zoom_png", lambda *a, **k: TINY_PNG)
+    told: dict[str, set[str]] = {lang: set() for lang in LANGS}
+    for name in EVIDENCE:
+        for lang in LANGS:
+            page = build_night_html(
+                _folder({"nonwear": [[7200.0, 7800.0]], "nonwear_evidence": [[name]]}, []), lang
+            )
+            item = words(re.search(r"<h3>[^<]*</h3><ul><li>(.*?)</li>", page).group(1))
+            sensor = {"en": "the sensor ", "nl": "de sensor "}[lang]
+            assert sensor in item, f"{name} ({lang}) is not told: {item!r}"
+            told[lang].add(item)
+    assert len(told["en"]) == len(EVIDENCE) == len(told["nl"])  # each in words of its own

@@ -1,8 +1,10 @@
 """The night report: one self-contained HTML page per detect output folder (issue 6 §1).
 
-Sections: the night in numbers, plots (timeline, falling asleep, each hypnic jerk), what the
-numbers mean, signs worth discussing with a GP (only those the data point at) with the questions
-only the wearer can answer, every night of a long recording, and method and provenance.
+Sections: the night in numbers (with when the sensor was not worn and why, from the detector's
+evidence), plots (timeline with the sensor's temperature where it has one, falling asleep, each
+hypnic jerk), what the numbers mean, signs worth discussing with a GP (only those the data point
+at) with the questions only the wearer can answer, every night of a long recording, and method
+and provenance.
 
 Every number shown is tagged with where it comes from (see :mod:`hypnic.report.markup`); the
 ``derived:`` sources are computed here from ``summary.json`` and ``events.csv`` only.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,18 @@ MAX_CLOSEUPS = 24
 SNIPPET_MATCH_S = 0.5
 #: Checklist of questions only the wearer can answer (text keys).
 QUESTIONS = ("q_rls", "q_sleepy", "q_meds", "q_later", "q_breathing", "q_harm")
+#: What the sensor did in a non-wear span, by evidence name (summary.json ``nonwear_evidence``;
+#: detector/nonwear.py), in the order a sentence tells them.
+NONWEAR_DOINGS = (
+    ("temperature_drop", "nw_cooled"),
+    ("temperature_low", "nw_cold"),
+    ("no_movement_60min", "nw_still_hour"),
+    ("no_movement", "nw_still"),  # left out when the hour-long stillness is told
+    ("no_breathing", "nw_no_breathing"),
+    ("temperature_rise", "nw_warmed"),
+)
+#: Temperature arrays of traces.npz (hypnic.pipeline.night_traces), where the sensor had one.
+TEMPERATURE_TRACES = ("temperature_t_s", "temperature_c")
 
 
 def lookup(obj: Any, path: str) -> Any:
@@ -64,6 +79,35 @@ def span_total(spans: Any) -> float:
     return float(sum(e - s for s, e in spans or []))
 
 
+def with_temperature(folder: NightFolder) -> dict[str, np.ndarray] | None:
+    """The folder's traces, with the sensor's temperature from ``traces.npz`` where it holds it.
+
+    :func:`hypnic.report.folder.read_traces` keeps only the arrays every traces.npz has; the
+    temperature arrays are optional (a sensor without a thermometer has none).
+
+    Raises
+    ------
+    InputError
+        When the temperature arrays cannot be read or differ in shape.
+    """
+    traces = folder.traces
+    if traces is None or all(k in traces for k in TEMPERATURE_TRACES):
+        return traces
+    path = folder.path / "traces.npz"
+    if not path.is_file():
+        return traces
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not all(k in npz.files for k in TEMPERATURE_TRACES):
+                return traces
+            t, c = (np.asarray(npz[k]) for k in TEMPERATURE_TRACES)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"cannot read the traces ({exc})") from None
+    if t.ndim != 1 or t.shape != c.shape:
+        raise InputError(path, "temperature arrays differ in length")
+    return {**traces, "temperature_t_s": t, "temperature_c": c}
+
+
 class _Night:
     """One report being built: the folder, the language and the helpers that tag numbers."""
 
@@ -72,7 +116,7 @@ class _Night:
             raise InputError("--lang", f"must be one of {', '.join(LANGS)}, got {lang!r}")
         self.s = folder.summary
         self.events = folder.events
-        self.traces = folder.traces
+        self.traces = with_temperature(folder)
         self.lang = lang
         self.lights_off = (
             None if lights_off is None else clock.parse_hhmm(lights_off, "--lights-off")
@@ -288,17 +332,84 @@ class _Night:
             self.card(
                 "card_quality_what",
                 duration(s.get("duration_s"), "summary:duration_s", self.lang),
-                self.t(
-                    "card_quality_more",
-                    n_gaps=number(len(s.get("gaps") or []), "derived:gaps_n", self.lang),
-                    gap_time=duration(span_total(s.get("gaps")), "derived:gaps_total_s", self.lang),
-                    nonwear=duration(
-                        span_total(s.get("nonwear")), "derived:nonwear_total_s", self.lang
-                    ),
-                ),
+                self.quality(),
             )
         )
-        return tag("div", join(cards), class_="cards")
+        return join([tag("div", join(cards), class_="cards"), self.nonwear_list()])
+
+    def quality(self) -> Markup:
+        """Gaps, non-wear and idle time of the recording, and how non-wear was judged."""
+        s = self.s
+        parts = [
+            self.t(
+                "card_quality_more",
+                n_gaps=number(len(s.get("gaps") or []), "derived:gaps_n", self.lang),
+                gap_time=duration(span_total(s.get("gaps")), "derived:gaps_total_s", self.lang),
+                nonwear=duration(
+                    span_total(s.get("nonwear")), "derived:nonwear_total_s", self.lang
+                ),
+            )
+        ]
+        if s.get("idle"):
+            parts.append(
+                self.t(
+                    "card_quality_idle",
+                    idle_n=number(len(s["idle"]), "derived:idle_n", self.lang),
+                    idle_time=duration(span_total(s["idle"]), "derived:idle_total_s", self.lang),
+                )
+            )
+        if s.get("temperature_available") is False:  # older outputs do not say
+            parts.append(self.t("card_quality_notemp"))
+        return join(parts, " ")
+
+    def nonwear_list(self) -> Markup:
+        """Each span of the night's window in which the sensor was not worn, and why."""
+        a, b = self.window
+        spans = self.s.get("nonwear") or []
+        evidence = self.s.get("nonwear_evidence") or []
+        items = []
+        for i, (start, end) in enumerate(spans):
+            if not (end > a and start < b):
+                continue
+            src = f"summary:nonwear.{i}"
+            values = {
+                "start": self.when(start, f"{src}.0"),
+                "end": self.when(end, f"{src}.1"),
+                "length": duration(end - start, f"derived:nonwear_length_s.{i}", self.lang),
+            }
+            names = evidence[i] if i < len(evidence) and isinstance(evidence[i], list) else []
+            why = self.nonwear_why(names, start, end)
+            if why is None:
+                items.append(tag("li", self.t("nw_span_plain", **values)))
+            else:
+                items.append(tag("li", self.t("nw_span", why=why, **values)))
+        if not items:
+            return Markup("")
+        return join([tag("h3", self.t("h_nonwear")), tag("ul", join(items))])
+
+    def nonwear_why(self, names: list[str], start: float, end: float) -> Markup | None:
+        """What the sensor did in a non-wear span, from its evidence names (None: nothing known)."""
+        names = [str(n) for n in names]
+        doings = [
+            self.t(key)
+            for name, key in NONWEAR_DOINGS
+            if name in names and not (name == "no_movement" and "no_movement_60min" in names)
+        ]
+        context = []
+        if "recording_edge" in names:
+            # the nearer edge: put on after the start, or taken off before the end
+            at_start = start <= float(self.s.get("duration_s") or end) - end
+            context.append(self.t("nw_edge_start" if at_start else "nw_edge_end"))
+        if "awake_around" in names:
+            context.append(self.t("nw_awake"))
+        if not doings:
+            if not context:
+                return None
+            doings = [self.t("nw_still")]  # every non-wear span is still (detector/nonwear.py)
+        told = doings[0]
+        if len(doings) > 1:
+            told = self.t("nw_and", first=join(doings[:-1], ", "), last=doings[-1])
+        return join([told, *context], ", ")
 
     def latency_card(self, onset: float | None) -> Markup:
         if self.lights_off is None:
@@ -326,9 +437,15 @@ class _Night:
         if self.traces is None:
             parts.append(tag("p", self.t("no_traces"), class_="note"))
         png = plots.timeline_png(self.s, self.events, self.traces, self.start, self.lang)
-        parts.append(png_img(png, plain("plot_timeline_alt", self.lang)))
-        cap = "plot_timeline_caption" if self.traces is not None else "plot_events_caption"
-        parts.append(tag("p", self.t(cap), class_="lead"))
+        panels = plots.timeline_panels(self.s, self.traces)
+        with_temp = "temperature" in panels
+        alt = "plot_timeline_alt_temp" if with_temp else "plot_timeline_alt"
+        parts.append(png_img(png, plain(alt, self.lang)))
+        if self.traces is None:
+            cap = self.t("plot_events_caption")
+        else:
+            cap = self.t("plot_timeline_caption_temp" if with_temp else "plot_timeline_caption")
+        parts.append(tag("p", self.with_idle(cap, a, b), class_="lead"))
 
         parts.append(tag("h2", self.t("h_zoom")))
         if self.s.get("sleep_onset_s") is None:
@@ -338,7 +455,13 @@ class _Night:
                 self.s, self.events, self.traces, signs.jerk_window_s(), self.lang
             )
             parts.append(png_img(png, plain("plot_zoom_alt", self.lang)))
-            parts.append(tag("p", self.t("plot_zoom_caption"), class_="lead"))
+            on, (lo, hi) = float(self.s["sleep_onset_s"]), signs.jerk_window_s()
+            cap = self.with_idle(
+                self.t("plot_zoom_caption"),
+                on + lo - plots.ZOOM_MARGIN_S,
+                on + hi + plots.ZOOM_MARGIN_S,
+            )
+            parts.append(tag("p", cap, class_="lead"))
 
         parts.append(tag("h2", self.t("h_jerks")))
         jerks = [
@@ -376,6 +499,12 @@ class _Night:
         ]
         parts.append(tag("div", join(figures), class_="closeups"))
         return join(parts)
+
+    def with_idle(self, caption: Markup, a: float, b: float) -> Markup:
+        """A plot's caption, saying what the idle strip is where the plot shows one."""
+        if not any(e > a and s < b for s, e in self.s.get("idle") or []):
+            return caption
+        return join([caption, " ", self.t("plot_idle_caption")])
 
     def closeup(self, i: int, ev: dict[str, Any], png: bytes | None) -> Markup:
         src = f"events:{i}"
@@ -445,7 +574,7 @@ class _Night:
         nights = self.s.get("nights")
         if not nights:
             return Markup("")
-        head = ["col_evening", "col_onset", "col_jerks", "col_plmsi", "col_turns"]
+        head = ["col_evening", "col_onset", "col_jerks", "col_plmsi", "col_turns", "col_nonwear"]
         rows = [
             tag(
                 "tr",
@@ -469,6 +598,15 @@ class _Night:
                 tag("td", self.n(f"{p}.jerks_first_30_min"), class_="n"),
                 tag("td", self.n(f"{p}.plms_index", 1), class_="n"),
                 tag("td", self.n(f"{p}.counts.large_movement"), class_="n"),
+                tag(
+                    "td",
+                    duration(
+                        span_total(night["nonwear"]) if "nonwear" in night else None,
+                        f"derived:{p}.nonwear_total_s",
+                        self.lang,
+                    ),
+                    class_="n",
+                ),
             ]
             rows.append(tag("tr", join(cells)))
         return join(

@@ -38,7 +38,22 @@ LABEL_STYLE = {
 }
 ONSET_COLOUR = OKABE_ITO["bluish_green"]
 NONWEAR_COLOUR = OKABE_ITO["reddish_purple"]
+NONWEAR_ALPHA = 0.25
 GAP_COLOUR = "#777777"
+#: Idle (the device lay still and did not sample): a solid strip along the bottom of each panel,
+#: unlike a gap (grey hatching) or non-wear (a purple band), both full height.
+IDLE_COLOUR = OKABE_ITO["sky_blue"]
+IDLE_STRIP = 0.07  # height of the strip, as a share of the panel
+TEMPERATURE_COLOUR = OKABE_ITO["vermillion"]
+#: The temperature panel's y range (°C) unless readings lie outside it: room to skin temperature.
+TEMPERATURE_RANGE_C = (18.0, 38.0)
+#: Readings beyond these (°C) are taken as a faulty sensor and do not stretch the y range.
+TEMPERATURE_LIMITS_C = (-10.0, 50.0)
+#: Temperature readings further apart than this (s, and 3 times their usual spacing) are not
+#: joined by the line (a gap in the readings).
+TEMPERATURE_BREAK_S = 180.0
+#: The temperature traces are medians of whole minutes (hypnic.pipeline.minute_medians).
+TEMPERATURE_MINUTE_S = 60.0
 COUNT_WINDOW_COLOUR = OKABE_ITO["yellow"]
 AXIS_STYLE = (  # x, y, z of a raw trace
     (OKABE_ITO["blue"], "-"),
@@ -106,25 +121,31 @@ def _tick_text(s: str, width: int = 12) -> str:
     return short.replace("$", r"\$")
 
 
-#: Tick spacing (hours) of a time axis: the first that gives at most _MAX_TICKS ticks.
-_HOUR_STEPS = (1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0)
+#: Tick spacing (hours) of a time axis: the first that gives at most _MAX_TICKS ticks (a
+#: recording of minutes gets ticks on whole minutes).
+_HOUR_STEPS = (1 / 60, 5 / 60, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0)
 _MAX_TICKS = 6
 
 
 def _clock_axis(ax: Any, start: datetime | None, span_h: float, lang: str) -> None:
-    """x in hours from the start: ticks on whole clock hours, labelled HH:MM (or hours)."""
+    """x in hours from the start: ticks on whole clock hours (or minutes, for a recording of
+    minutes), labelled HH:MM (or hours)."""
     from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     step = next((h for h in _HOUR_STEPS if span_h / h <= _MAX_TICKS), _HOUR_STEPS[-1])
     if start is None:
         ax.xaxis.set_major_locator(MultipleLocator(step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{round(x, 2):g}"))
         ax.set_xlabel(plain("ax_hours", lang))
         return
     midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
     since_midnight_h = (start - midnight).total_seconds() / 3600.0
     ax.xaxis.set_major_locator(MultipleLocator(step, offset=(-since_midnight_h) % step))
     ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda x, _pos: (start + timedelta(hours=float(x))).strftime("%H:%M"))
+        # ticks lie on whole minutes: half a minute more keeps rounding from showing the one before
+        FuncFormatter(
+            lambda x, _pos: (start + timedelta(hours=float(x), seconds=30)).strftime("%H:%M")
+        )
     )
     ax.set_xlabel(plain("ax_clock", lang))
 
@@ -132,17 +153,56 @@ def _clock_axis(ax: Any, start: datetime | None, span_h: float, lang: str) -> No
 def _shade(
     ax: Any, spans: Sequence[Sequence[float]], kind: str, scale: float, shift: float
 ) -> None:
+    """Mark ``spans`` (s) on ``ax``: ``gap`` hatched, ``nonwear`` a band, ``idle`` a strip."""
+    if kind == "idle":
+        _idle_strip(ax, spans, scale, shift)
+        return
     for a, b in spans:
         x0, x1 = (a - shift) / scale, (b - shift) / scale
         if kind == "gap":
             ax.axvspan(x0, x1, facecolor="none", edgecolor=GAP_COLOUR, hatch="///", linewidth=0)
         else:
-            ax.axvspan(x0, x1, color=NONWEAR_COLOUR, alpha=0.25, linewidth=0)
+            ax.axvspan(x0, x1, color=NONWEAR_COLOUR, alpha=NONWEAR_ALPHA, linewidth=0)
+
+
+def _idle_strip(ax: Any, spans: Sequence[Sequence[float]], scale: float, shift: float) -> None:
+    # One collection for all spans: an idle ActiGraph night has hundreds of them.
+    from matplotlib.collections import PolyCollection
+
+    verts = []
+    for a, b in spans:
+        x0, x1 = (a - shift) / scale, (b - shift) / scale
+        verts.append([(x0, 0.0), (x1, 0.0), (x1, IDLE_STRIP), (x0, IDLE_STRIP)])
+    if verts:
+        ax.add_collection(
+            PolyCollection(
+                verts,
+                transform=ax.get_xaxis_transform(),  # x in data, y as a share of the panel
+                facecolors=IDLE_COLOUR,
+                edgecolors=IDLE_COLOUR,
+                linewidths=0.3,  # a second of idle still shows at a night's scale
+                zorder=2.5,
+            ),
+            autolim=False,
+        )
+
+
+def _visible(spans: Any, a: float, b: float) -> list[list[float]]:
+    """The spans (s) that overlap ``[a, b]``."""
+    return [[float(s), float(e)] for s, e in spans or [] if e > a and s < b]
 
 
 #: Alpha of the onset's likely range: a faint band on the timeline, a bar along the top of the
 #: zoom (where a band would blend with the jerk-counting window).
 RANGE_BAND_ALPHA, RANGE_BAR_ALPHA = 0.15, 0.5
+
+
+#: The lines of sleep onset and of the final awakening (the sleep period's end), as drawn and
+#: as shown in the legend.
+ONSET_LINE = {"color": ONSET_COLOUR, "linewidth": 2.0}
+END_LINE = {"color": ONSET_COLOUR, "linewidth": 1.5, "linestyle": "--"}
+#: The skin-temperature line of the temperature panel (below it a sensor is off the skin).
+OFF_SKIN_LINE = {"color": OKABE_ITO["black"], "linewidth": 1.0, "linestyle": ":"}
 
 
 def _onset_marks(
@@ -160,10 +220,20 @@ def _onset_marks(
             ax.axvspan(
                 x0, x1, ymin=0.94, ymax=1.0, color=ONSET_COLOUR, alpha=RANGE_BAR_ALPHA, linewidth=0
             )
-    ax.axvline((on - shift) / scale, color=ONSET_COLOUR, linewidth=2)
+    ax.axvline((on - shift) / scale, **ONSET_LINE)
     end = summary.get("sleep_end_s")
     if end is not None:
-        ax.axvline((end - shift) / scale, color=ONSET_COLOUR, linewidth=1.5, linestyle="--")
+        ax.axvline((end - shift) / scale, **END_LINE)
+
+
+#: Movement below this (g) is no movement at all (a device that lay idle repeats one sample,
+#: whose rms is zero up to rounding): left out of the log axis, which it would stretch to 1e-16.
+#: Every sensor's noise is far above it (DOMAIN §5.1: 22.5-300 µg/√Hz).
+MOVEMENT_FLOOR_G = 1e-5
+
+
+def _movement(rms: np.ndarray) -> np.ndarray:
+    return np.where(rms >= MOVEMENT_FLOOR_G, rms, np.nan)
 
 
 def _log_axis(ax: Any) -> None:
@@ -202,6 +272,7 @@ def _events(
 def _legend_below(
     fig: Any, axes: Sequence[Any], lang: str, extra: Sequence[tuple[str, dict]]
 ) -> None:
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     handles, labels = [], []
@@ -212,7 +283,10 @@ def _legend_below(
                 handles.append(hh)
                 labels.append(ll)
     for key, style in extra:
-        handles.append(Patch(**style))
+        if style.get("line"):
+            handles.append(Line2D([], [], **{k: v for k, v in style.items() if k != "line"}))
+        else:
+            handles.append(Patch(**style))
         labels.append(plain(key, lang))
     if handles:
         fig.legend(
@@ -228,6 +302,64 @@ def _window(summary: dict[str, Any]) -> tuple[float, float]:
     return 0.0, float(summary.get("duration_s") or 0.0)
 
 
+def temperature_in(
+    traces: dict[str, np.ndarray] | None, a: float, b: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sensor's temperature (s, °C) in ``[a, b)``; ``None`` without two readings there.
+
+    ``traces`` holds it as ``temperature_t_s`` (minute starts) and ``temperature_c`` (each
+    minute's median) when the recording had a temperature channel; the times returned are the
+    minutes' middles.
+    """
+    if traces is None or "temperature_t_s" not in traces or "temperature_c" not in traces:
+        return None
+    t = np.asarray(traces["temperature_t_s"], dtype=float)
+    c = np.asarray(traces["temperature_c"], dtype=float)
+    if t.ndim != 1 or t.shape != c.shape:
+        return None
+    t = t + TEMPERATURE_MINUTE_S / 2  # a minute's median belongs to its middle
+    sel = (t >= a) & (t < b) & np.isfinite(t) & np.isfinite(c)
+    if np.count_nonzero(sel) < 2:
+        return None
+    return t[sel], c[sel]
+
+
+def timeline_panels(summary: dict[str, Any], traces: dict[str, np.ndarray] | None) -> list[str]:
+    """The panels :func:`timeline_png` draws, top to bottom.
+
+    ``movement`` and ``posture`` where there are traces, ``temperature`` where they hold two or
+    more temperature readings in the night's window, and ``events`` always.
+    """
+    if traces is None:
+        return ["events"]
+    panels = ["movement", "posture"]
+    if temperature_in(traces, *_window(summary)) is not None:
+        panels.append("temperature")
+    return [*panels, "events"]
+
+
+def _temperature_panel(ax: Any, t_s: np.ndarray, c: np.ndarray, lang: str) -> None:
+    from matplotlib.ticker import MultipleLocator
+
+    from detector.nonwear import OFF_SKIN_C
+
+    step = np.diff(t_s)
+    usual = float(np.median(step)) if step.size else TEMPERATURE_BREAK_S
+    breaks = np.flatnonzero(step > max(TEMPERATURE_BREAK_S, 3.0 * usual)) + 1
+    x = np.insert(t_s / 3600.0, breaks, np.nan)
+    y = np.insert(c, breaks, np.nan)
+    ax.plot(x, y, color=TEMPERATURE_COLOUR, linewidth=1.2)
+    ax.axhline(OFF_SKIN_C, **OFF_SKIN_LINE)
+    sane = c[(c >= TEMPERATURE_LIMITS_C[0]) & (c <= TEMPERATURE_LIMITS_C[1])]
+    lo, hi = TEMPERATURE_RANGE_C
+    if sane.size:
+        lo = min(lo, float(np.floor(sane.min())) - 1.0)
+        hi = max(hi, float(np.ceil(sane.max())) + 1.0)
+    ax.set_ylim(lo, hi)
+    ax.yaxis.set_major_locator(MultipleLocator(5.0 if hi - lo <= 30 else 10.0))
+    ax.set_ylabel(plain("ax_temperature", lang))
+
+
 def timeline_png(
     summary: dict[str, Any],
     events: Sequence[dict[str, Any]],
@@ -235,22 +367,29 @@ def timeline_png(
     start: datetime | None,
     lang: str,
 ) -> bytes:
-    """The whole night: movement and posture (from traces) above the events, by label.
+    """The whole night (:func:`timeline_panels`): movement and posture (from traces), the
+    sensor's temperature (where traces hold it) and the events, by label.
 
-    Without ``traces`` only the events panel is drawn.
+    Gaps, non-wear and idle time are marked on every panel. Without ``traces`` only the events
+    panel is drawn.
     """
     import matplotlib
 
     a, b = _window(summary)
     span_h = max((b - a) / 3600.0, 1e-3)
+    panels = timeline_panels(summary, traces)
     with matplotlib.rc_context(_RC):
         if traces is not None:
-            fig, axes = _figure(FIG_W_IN, 7.2, 3, (1.0, 1.0, 1.2))
+            temperature = temperature_in(traces, a, b)
+            if temperature is not None:
+                fig, axes = _figure(FIG_W_IN, 8.8, 4, (1.0, 1.0, 0.9, 1.2))
+            else:
+                fig, axes = _figure(FIG_W_IN, 7.2, 3, (1.0, 1.0, 1.2))
             t = traces["epoch_t_s"]
             sel = (t >= a) & (t < b)
             x = t[sel] / 3600.0
             rms = traces["epoch_rms_g"][sel].astype(float)
-            axes[0].plot(x, np.where(rms > 0, rms, np.nan), color=OKABE_ITO["blue"], linewidth=0.7)
+            axes[0].plot(x, _movement(rms), color=OKABE_ITO["blue"], linewidth=0.7)
             _log_axis(axes[0])
             axes[0].set_ylabel(plain("ax_intensity", lang))
             axes[1].plot(
@@ -259,31 +398,51 @@ def timeline_png(
             axes[1].set_ylim(-95, 95)
             axes[1].set_yticks([-90, 0, 90])
             axes[1].set_ylabel(plain("ax_posture", lang))
+            if temperature is not None:
+                _temperature_panel(axes[2], *temperature, lang)
         else:
             fig, axes = _figure(FIG_W_IN, 3.6, 1)
+        assert len(axes) == len(panels)
         mine = [e for e in events if a <= e["onset_s"] < b]
         _events(axes[-1], mine, lang, 3600.0, 0.0)
         for ax in axes:
-            _shade(ax, summary.get("gaps") or [], "gap", 3600.0, 0.0)
-            _shade(ax, summary.get("nonwear") or [], "nonwear", 3600.0, 0.0)
+            for kind in ("gap", "nonwear", "idle"):
+                _shade(ax, _visible(summary.get(_SPANS[kind]), a, b), kind, 3600.0, 0.0)
             _onset_marks(ax, summary, 3600.0, 0.0)
         axes[-1].set_xlim(a / 3600.0, b / 3600.0)
         _clock_axis(axes[-1], start, span_h, lang)
-        _legend_below(fig, axes, lang, _extra_legend(summary))
+        extra = _extra_legend(summary, (a, b))
+        if "temperature" in panels:
+            extra.append(("legend_off_skin", {"line": True, **OFF_SKIN_LINE}))
+        _legend_below(fig, axes, lang, extra)
         return _png(fig)
 
 
+#: The summary's list of spans of each kind of mark.
+_SPANS = {"gap": "gaps", "nonwear": "nonwear", "idle": "idle"}
+
+
 def _extra_legend(
-    summary: dict[str, Any], range_alpha: float = RANGE_BAND_ALPHA
+    summary: dict[str, Any],
+    shown: tuple[float, float],
+    range_alpha: float = RANGE_BAND_ALPHA,
 ) -> list[tuple[str, dict]]:
+    """Legend entries of the marks drawn in ``shown`` (s from the start): onset, its range,
+    the final awakening, gaps, non-wear and idle time."""
+    a, b = shown
     out: list[tuple[str, dict]] = []
     if summary.get("sleep_onset_s") is not None:
-        out.append(("legend_onset", {"color": ONSET_COLOUR}))
+        out.append(("legend_onset", {"line": True, **ONSET_LINE}))
         out.append(("legend_window", {"color": ONSET_COLOUR, "alpha": range_alpha}))
-    if summary.get("gaps"):
+        end = summary.get("sleep_end_s")
+        if end is not None and a <= end <= b:
+            out.append(("legend_end", {"line": True, **END_LINE}))
+    if _visible(summary.get("gaps"), a, b):
         out.append(("legend_gap", {"facecolor": "none", "edgecolor": GAP_COLOUR, "hatch": "///"}))
-    if summary.get("nonwear"):
-        out.append(("legend_nonwear", {"color": NONWEAR_COLOUR, "alpha": 0.25}))
+    if _visible(summary.get("nonwear"), a, b):
+        out.append(("legend_nonwear", {"color": NONWEAR_COLOUR, "alpha": NONWEAR_ALPHA}))
+    if _visible(summary.get("idle"), a, b):
+        out.append(("legend_idle", {"color": IDLE_COLOUR}))
     return out
 
 
@@ -307,7 +466,7 @@ def onset_zoom_png(
             rms = traces["epoch_rms_g"][sel].astype(float)
             axes[0].plot(
                 (t[sel] - on) / 60.0,
-                np.where(rms > 0, rms, np.nan),
+                _movement(rms),
                 color=OKABE_ITO["blue"],
                 linewidth=1,
             )
@@ -326,13 +485,15 @@ def onset_zoom_png(
                 linewidth=0,
                 zorder=0,
             )
-            _shade(ax, summary.get("gaps") or [], "gap", 60.0, on)
-            _shade(ax, summary.get("nonwear") or [], "nonwear", 60.0, on)
+            for kind in ("gap", "nonwear", "idle"):
+                _shade(ax, _visible(summary.get(_SPANS[kind]), on + lo, on + hi), kind, 60.0, on)
             _onset_marks(ax, summary, 60.0, on, band=False)
         axes[-1].set_xlim(lo / 60.0, hi / 60.0)
         axes[-1].set_xlabel(plain("ax_minutes_onset", lang))
         extra = [("legend_count_window", {"color": COUNT_WINDOW_COLOUR, "alpha": 0.3})]
-        _legend_below(fig, axes, lang, extra + _extra_legend(summary, RANGE_BAR_ALPHA))
+        _legend_below(
+            fig, axes, lang, extra + _extra_legend(summary, (on + lo, on + hi), RANGE_BAR_ALPHA)
+        )
         return _png(fig)
 
 

@@ -156,28 +156,107 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{n_gaps} gaps in the data ({gap_time} missing); not worn for {nonwear}.",
         "nl": "{n_gaps} gaten in de gegevens ({gap_time} ontbreekt); {nonwear} niet gedragen.",
     },
+    "card_quality_idle": {
+        "en": "The sensor paused measuring {idle_n} times while it lay still ({idle_time} in "
+        "all); that is not missing data.",
+        "nl": "De sensor pauzeerde het meten {idle_n} keer terwijl hij stil lag ({idle_time} in "
+        "totaal); dat zijn geen ontbrekende gegevens.",
+    },
+    "card_quality_notemp": {
+        "en": "This sensor recorded no temperature, so whether it was worn was judged from its "
+        "movement alone.",
+        "nl": "Deze sensor mat geen temperatuur. Of hij gedragen werd, is daarom alleen uit zijn "
+        "bewegingen afgeleid.",
+    },
+    # --- when the sensor was not worn, and why (summary.json nonwear_evidence) ---------------
+    "h_nonwear": {
+        "en": "When the sensor was not worn",
+        "nl": "Wanneer de sensor niet gedragen werd",
+    },
+    "nw_span": {
+        "en": "{start} to {end} ({length}): the sensor {why}.",
+        "nl": "{start} tot {end} ({length}): de sensor {why}.",
+    },
+    "nw_span_plain": {
+        "en": "{start} to {end} ({length}).",
+        "nl": "{start} tot {end} ({length}).",
+    },
+    "nw_and": {"en": "{first} and {last}", "nl": "{first} en {last}"},
+    "nw_cooled": {
+        "en": "cooled down as it does when not worn",
+        "nl": "koelde af zoals wanneer hij niet gedragen wordt",
+    },
+    "nw_cold": {"en": "was colder than skin", "nl": "was kouder dan de huid"},
+    "nw_still": {"en": "lay still", "nl": "lag stil"},
+    "nw_still_hour": {"en": "lay still for an hour or more", "nl": "lag een uur of langer stil"},
+    "nw_no_breathing": {
+        "en": "did not move with your breathing",
+        "nl": "bewoog niet mee met je ademhaling",
+    },
+    "nw_warmed": {
+        "en": "warmed up again when it was put back on",
+        "nl": "werd weer warm toen hij weer werd omgedaan",
+    },
+    "nw_edge_start": {
+        "en": "at the start of the recording, before it was put on",
+        "nl": "aan het begin van de opname, voordat hij werd omgedaan",
+    },
+    "nw_edge_end": {
+        "en": "at the end of the recording, after it was taken off",
+        "nl": "aan het eind van de opname, nadat hij was afgedaan",
+    },
+    "nw_awake": {"en": "while you were awake", "nl": "terwijl je wakker was"},
     "after_start": {"en": "{time} after the start", "nl": "{time} na het begin"},
     # --- plots -------------------------------------------------------------------------------
     "plot_timeline_alt": {
         "en": "Timeline of the night: movement, posture and every movement found",
         "nl": "Tijdlijn van de nacht: beweging, houding en elke gevonden beweging",
     },
+    "plot_timeline_alt_temp": {
+        "en": "Timeline of the night: movement, posture, the sensor's temperature and every "
+        "movement found",
+        "nl": "Tijdlijn van de nacht: beweging, houding, de temperatuur van de sensor en elke "
+        "gevonden beweging",
+    },
     "plot_timeline_caption": {
         "en": "Top: how much you moved (logarithmic scale). Middle: posture, the tilt of the "
         "sensor; turning over shows as a jump. Bottom: each movement found, by kind. Green line: "
-        "estimated sleep onset; green band: its likely range. Grey hatching: gaps in the data. "
-        "Purple: sensor not worn.",
+        "estimated sleep onset; green band: its likely range; dashed green line: the final "
+        "awakening. Grey hatching: gaps in the data. Purple: sensor not worn.",
         "nl": "Boven: hoeveel je bewoog (logaritmische schaal). Midden: houding, de kanteling "
         "van de sensor; omdraaien is een sprong. Onder: elke gevonden beweging, per soort. Groene "
-        "lijn: geschat inslaapmoment; groene band: het waarschijnlijke bereik. Grijze arcering: "
+        "lijn: geschat inslaapmoment; groene band: het waarschijnlijke bereik; gestreepte groene "
+        "lijn: het laatste ontwaken. Grijze arcering: gaten in de gegevens. Paars: sensor niet "
+        "gedragen.",
+    },
+    "plot_timeline_caption_temp": {
+        "en": "Top: how much you moved (logarithmic scale). Second: posture, the tilt of the "
+        "sensor; turning over shows as a jump. Third: the sensor's temperature; worn, it stays "
+        "close to skin temperature, taken off, it falls towards room temperature (dotted line: "
+        "below it the sensor is colder than skin). Bottom: each movement found, by kind. Green "
+        "line: estimated sleep onset; green band: its likely range; dashed green line: the final "
+        "awakening. Grey hatching: gaps in the data. Purple: sensor not worn.",
+        "nl": "Boven: hoeveel je bewoog (logaritmische schaal). Tweede: houding, de kanteling "
+        "van de sensor; omdraaien is een sprong. Derde: de temperatuur van de sensor; gedragen "
+        "blijft die dicht bij de huidtemperatuur, afgedaan zakt die naar de kamertemperatuur "
+        "(stippellijn: daaronder is de sensor kouder dan de huid). Onder: elke gevonden "
+        "beweging, per soort. Groene lijn: geschat inslaapmoment; groene band: het "
+        "waarschijnlijke bereik; gestreepte groene lijn: het laatste ontwaken. Grijze arcering: "
         "gaten in de gegevens. Paars: sensor niet gedragen.",
     },
     "plot_events_caption": {
         "en": "Each movement found, by kind, with its strength. Green line: estimated sleep "
-        "onset; green band: its likely range. Grey hatching: gaps. Purple: not worn.",
+        "onset; green band: its likely range; dashed green line: the final awakening. Grey "
+        "hatching: gaps. Purple: not worn.",
         "nl": "Elke gevonden beweging, per soort, met haar sterkte. Groene lijn: geschat "
-        "inslaapmoment; groene band: het waarschijnlijke bereik. Grijze arcering: gaten. Paars: "
-        "niet gedragen.",
+        "inslaapmoment; groene band: het waarschijnlijke bereik; gestreepte groene lijn: het "
+        "laatste ontwaken. Grijze arcering: gaten. Paars: niet gedragen.",
+    },
+    "plot_idle_caption": {
+        "en": "Blue strip along the bottom: the sensor lay still and paused measuring to save "
+        "its battery (device idle). That time is not missing: the sensor did not move.",
+        "nl": "Blauwe strook onderaan: de sensor lag stil en pauzeerde het meten om zijn batterij "
+        "te sparen (apparaat in rust). Die tijd ontbreekt niet: de sensor bewoog niet.",
     },
     "no_traces": {
         "en": "This folder has no traces.npz, so the plots of movement and posture and the "
@@ -237,7 +316,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "ax_minutes_onset": {"en": "minutes from sleep onset", "nl": "minuten vanaf het inslapen"},
     "ax_seconds": {"en": "seconds from the jerk", "nl": "seconden vanaf de schok"},
     "ax_accel_change": {"en": "change from rest (g)", "nl": "verschil met rust (g)"},
+    "ax_temperature": {"en": "temperature (°C)", "nl": "temperatuur (°C)"},
     "legend_onset": {"en": "sleep onset", "nl": "inslapen"},
+    "legend_end": {"en": "final awakening", "nl": "laatste ontwaken"},
+    "legend_idle": {"en": "device idle (lay still)", "nl": "apparaat in rust (lag stil)"},
+    "legend_off_skin": {"en": "below: colder than skin", "nl": "eronder: kouder dan de huid"},
     "legend_window": {"en": "likely range", "nl": "waarschijnlijk bereik"},
     "legend_gap": {"en": "gap in the data", "nl": "gat in de gegevens"},
     "legend_nonwear": {"en": "not worn", "nl": "niet gedragen"},
@@ -387,6 +470,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_jerks": {"en": "sleep starts", "nl": "inslaapschokken"},
     "col_plmsi": {"en": "PLMS index", "nl": "PLMS-index"},
     "col_turns": {"en": "turning over", "nl": "omdraaien"},
+    "col_nonwear": {"en": "not worn", "nl": "niet gedragen"},
     "col_latency": {"en": "time to fall asleep", "nl": "inslaaptijd"},
     "col_tags": {"en": "tags", "nl": "labels"},
     "col_notes": {"en": "notes", "nl": "notities"},
