@@ -48,8 +48,6 @@ class NightInput:
     sleep_marks: np.ndarray | None = None
     #: The sensor's temperature as (t_s, °C), where it has one: non-wear evidence.
     temperature: tuple[np.ndarray, np.ndarray] | None = None
-    #: The sensor's quantisation step (g), where known: can it show breathing?
-    step_g: float | None = None
     #: Spans the device idled because it lay still (not gaps; filled with its last sample).
     idle: list[list[float]] = field(default_factory=list)
 
@@ -217,25 +215,29 @@ def find_spans_not_worn(inp: NightInput, grid: dict[str, np.ndarray]) -> list[No
         grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], inp.fs,
         (inp.params.highpass_hz, inp.params.lowpass_hz), inp.params.floor_low_g,
         temperature=Temperature.of(*inp.temperature) if inp.temperature is not None else None,
-        step_g=inp.step_g, idle=inp.idle,
+        idle=inp.idle,
     )
 
 
 def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Score a whole recording: events (dicts, CONTRACT columns plus features) and summary.
 
-    Non-wear that rests on stillness alone is excluded while the sleep periods are found, then
-    given back where it lies inside one (:func:`detector.nonwear.keep_outside_sleep`), and the
-    night is scored again without it.
+    Non-wear whose evidence is weak (stillness, a breath that does not show) is judged against the
+    sleep periods (:func:`detector.nonwear.keep_outside_sleep`); the night is scored again
+    without the non-wear that stands.
     """
     grid = regular_grid(inp.bursts.epochs, inp.params.epoch_s, inp.duration_s)
     gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
     spans = find_spans_not_worn(inp, grid)
-    scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in spans])
+    # The sleep periods are first found without the spans whose evidence is weak: a still
+    # sleeper's hour would otherwise be cut out of the night and then lie outside it. Spans at the
+    # recording's edges stay out (a recording starts with the sensor on the table, not asleep).
+    sure = [sp for sp in spans if sp.stands == "always" or "recording_edge" in sp.evidence]
+    scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in sure])
     kept = keep_outside_sleep(spans, scored.periods)
-    if [(k.start_s, k.end_s) for k in kept] != [(sp.start_s, sp.end_s) for sp in spans]:
-        spans = kept
-        scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in spans])
+    if [(k.start_s, k.end_s) for k in kept] != [(sp.start_s, sp.end_s) for sp in sure]:
+        scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in kept])
+    spans = kept
     nonwear = [[sp.start_s, sp.end_s] for sp in spans]
     events, cls, windows, periods = scored.events, scored.cls, scored.windows, scored.periods
     classify.finalize_labels(

@@ -56,17 +56,6 @@ def check_span(source: str, t_s: float) -> None:
         )
 
 
-#: Samples the sensor's quantisation step is estimated from (:func:`detector.nonwear.quantisation_step`).
-QUANTISATION_SAMPLES = 200_000
-
-
-def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray] | None:
-    """One auxiliary channel's chunks as one (t, values) pair, or None when there were none."""
-    if not parts:
-        return None
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
 @dataclass
 class Analysis:
     """Result of analysing one night (or recording)."""
@@ -115,7 +104,6 @@ def analyze_stream(
     from detector.bursts import BurstParams, BurstResult, StreamingDetector
     from detector.classify import TRANSIENT_SPREAD_S
     from detector.night import NightInput, score_night
-    from detector.nonwear import quantisation_step
     from detector.onsets import measure_transients
     from detector.snippets import SnippetCollector
 
@@ -131,19 +119,14 @@ def analyze_stream(
     n = 0
     t_first = t_last = None
     source = info.source
-    temperature: list[tuple[np.ndarray, np.ndarray]] = []
-    step_g = None
+    temperature = SecondMeans()
     for chunk in stream:
         try:
             parts.append(det.process(chunk.t, chunk.xyz))
         except ValueError as exc:
             raise InputError(source, str(exc)) from None
         if "temperature" in chunk.aux:
-            temperature.append(chunk.aux["temperature"])
-        if step_g is None and len(chunk):
-            # The sensor's least step, from its first samples (a sample of a chunk is enough:
-            # every value of a quantised sensor is a multiple of it).
-            step_g = quantisation_step(chunk.xyz[: QUANTISATION_SAMPLES])
+            temperature.feed(*chunk.aux["temperature"])
         snippets.feed(chunk.t, chunk.xyz, transients(parts[-1]))
         n += len(chunk)
         if len(chunk):
@@ -171,7 +154,7 @@ def analyze_stream(
             bursts=bursts, fs=info.fs, duration_s=duration, params=params, placement=place,
             rules=rules, sleep_onset_s=sleep_onset, start_utc=info.start_utc,
             utc_offset_s=info.utc_offset_s, reader_gaps=list(stream.gaps),
-            temperature=_joined(temperature), step_g=step_g, idle=list(getattr(stream, "idle", [])),
+            temperature=temperature.result(), idle=list(getattr(stream, "idle", [])),
         )
     )
     summary.update(
@@ -199,16 +182,21 @@ def analyze_stream(
             "give --placement for a wrist recording"
         )
     jerks = np.array([e["onset_s"] for e in events if e["label"] == "hypnic_jerk"])
-    return Analysis(events, summary, bursts=bursts, traces=night_traces(bursts, params, snippets, jerks))
+    traces = night_traces(bursts, params, snippets, jerks, temperature=temperature.result())
+    return Analysis(events, summary, bursts=bursts, traces=traces)
 
 
-def night_traces(bursts: Any, params: Any, snippets: Any, jerk_onsets: np.ndarray) -> dict[str, np.ndarray]:
-    """What the report plots: 5-s posture and movement, raw traces around each hypnic jerk."""
+def night_traces(
+    bursts: Any, params: Any, snippets: Any, jerk_onsets: np.ndarray,
+    temperature: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """What the report plots: 5-s posture and movement, raw traces around each hypnic jerk, and
+    the sensor's temperature as 1-min medians where it has one (``temperature_t_s``, ``_c``)."""
     from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid, z_angle
 
     grid5 = aggregate(regular_grid(bursts.epochs, params.epoch_s), int(round(ANGLE_EPOCH_S / params.epoch_s)))
     on, tt, xx = snippets.arrays(jerk_onsets)
-    return {
+    out = {
         "epoch_t_s": grid5["t_s"],
         "epoch_angle_z_deg": z_angle(grid5["x"], grid5["y"], grid5["z"]).astype(np.float32),
         "epoch_rms_g": grid5["rms_g"].astype(np.float32),
@@ -216,6 +204,64 @@ def night_traces(bursts: Any, params: Any, snippets: Any, jerk_onsets: np.ndarra
         "snippet_t_s": tt,
         "snippet_xyz_g": xx,
     }
+    if temperature is not None:
+        out["temperature_t_s"], out["temperature_c"] = minute_medians(*temperature)
+    return out
+
+
+class SecondMeans:
+    """An auxiliary channel's readings as the mean of each second, fed chunk by chunk.
+
+    A CSV repeats the latest reading on every row: one mean a second is all non-wear needs, and
+    keeps a week at 100 Hz from holding 60 million readings. The last second of a chunk waits for
+    the next chunk, so any chunking gives the same means.
+    """
+
+    def __init__(self) -> None:
+        self._done: list[tuple[np.ndarray, np.ndarray]] = []
+        self._open = (np.empty(0), np.empty(0))
+
+    def feed(self, t_s: np.ndarray, values: np.ndarray) -> None:
+        ok = np.isfinite(t_s) & np.isfinite(values)
+        t = np.concatenate([self._open[0], t_s[ok]])
+        v = np.concatenate([self._open[1], values[ok]])
+        if t.size == 0:
+            return
+        sec = np.floor(t).astype(np.int64)
+        last = int(np.searchsorted(sec, sec[-1]))
+        self._open = (t[last:], v[last:])
+        if last:
+            self._done.append(self._means(t[:last], v[:last], sec[:last]))
+
+    def result(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mean reading time in s, mean value) of each second, or None without readings."""
+        parts = list(self._done)
+        if self._open[0].size:
+            parts.append(self._means(*self._open, np.floor(self._open[0]).astype(np.int64)))
+        if not parts:
+            return None
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    @staticmethod
+    def _means(t: np.ndarray, v: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(sec)) + 1])
+        n = np.diff(np.append(starts, t.size))
+        return np.add.reduceat(t, starts) / n, np.add.reduceat(v, starts) / n
+
+
+def minute_medians(t_s: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median of each minute that holds finite values: (minute starts in s, medians as float32)."""
+    ok = np.isfinite(t_s) & np.isfinite(values)
+    t_s, values = t_s[ok], values[ok]
+    if t_s.size == 0:
+        return np.empty(0), np.empty(0, np.float32)
+    minute = np.floor(t_s / 60.0).astype(np.int64)
+    order = np.lexsort((values, minute))
+    minute, values = minute[order], values[order]
+    starts = np.flatnonzero(np.diff(minute, prepend=minute[0] - 1))
+    ends = np.append(starts[1:], minute.size)
+    med = 0.5 * (values[(starts + ends - 1) // 2] + values[(starts + ends) // 2])
+    return minute[starts] * 60.0, med.astype(np.float32)
 
 
 def output_files(report: bool = True) -> tuple[str, ...]:

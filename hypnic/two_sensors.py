@@ -155,6 +155,18 @@ def _clip(spans: list[list[float]], a: float, b: float) -> list[list[float]]:
     return [[max(s, a), min(e, b)] for s, e in spans if e > a and s < b]
 
 
+def _evidence_of(spans: list[list[float]], sources: list[tuple[list[float], list[str]]]) -> list[list[str]]:
+    """Each span's non-wear evidence: that of every sensor's span overlapping it, in order."""
+    out = []
+    for s, e in spans:
+        names: list[str] = []
+        for (s1, e1), ev in sources:
+            if min(e, e1) > max(s, s1):
+                names += [n for n in ev if n not in names]
+        out.append(names)
+    return out
+
+
 def _pair_traces(
     traces_a: dict[str, np.ndarray] | None,
     traces_b: dict[str, np.ndarray] | None,
@@ -317,6 +329,9 @@ def analyze_pair(
     gaps_b, nonwear_b = on_a(sb["gaps"]), on_a(sb["nonwear"])
     gaps = lost_spans(sa["gaps"], gaps_b, both=True)
     nonwear = lost_spans(sa["nonwear"], nonwear_b, both=True)
+    evidence_sources = list(zip(sa["nonwear"], sa.get("nonwear_evidence") or [], strict=False)) + list(
+        zip(nonwear_b, sb.get("nonwear_evidence") or [], strict=False)
+    )
     leg_sensors = [s is not None for s in sides]
     if all(leg_sensors):
         legs_lost = lost_spans(sa["gaps"] + sa["nonwear"], gaps_b + nonwear_b, both=True)
@@ -341,10 +356,16 @@ def analyze_pair(
             night["plms_index_reason"] = p["sleep_onset_reason"]
         night["gaps"] = _clip(gaps, a, b)
         night["nonwear"] = _clip(nonwear, a, b)
+        night["nonwear_evidence"] = _evidence_of(night["nonwear"], evidence_sources)
         nights.append(night)
     summary = dict(next((n for n in nights if n["complete"]), nights[0]))
     summary["gaps"] = gaps
     summary["nonwear"] = nonwear
+    summary["nonwear_evidence"] = _evidence_of(nonwear, evidence_sources)
+    summary["idle"] = sa.get("idle", [])
+    summary["temperature_available"] = bool(sa.get("temperature_available") and sb.get("temperature_available"))
+    if not summary["temperature_available"]:
+        summary["nonwear_note"] = sa.get("nonwear_note") or sb.get("nonwear_note")
     if len(nights) > 1:
         summary["nights"] = nights
     summary.update(

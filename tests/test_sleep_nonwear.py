@@ -34,18 +34,22 @@ def test_hdcza_joins_blocks_across_breaks_shorter_than_60_min(break_min, joined)
     assert (len(quiet_blocks(nomove, ANGLE_EPOCH_S)) == 1) is joined
 
 
-def test_a_coarse_sensor_below_its_own_resolution_is_judged_by_rhythm_not_flicker():
-    # A 14-bit sensor (~1 mg steps) whose noise is below one step, taken off after the final
-    # awakening: its 1-s means are identical but for a few one-step flickers, whose
-    # autocorrelation passed for breathing until the threshold allowed for their sparseness.
-    from benchmarks.scoring import nonwear_found
+@pytest.mark.parametrize("placement", ["wrist", "ankle"])
+def test_removals_on_a_coarse_sensor_with_a_thermometer_are_found_and_nothing_else(placement):
+    # A coarse quiet sleeper (3.9 mg steps, little breath) who takes the sensor off: the skin's
+    # temperature finds every removal, and no still stretch of sleep is taken for one.
+    from benchmarks.scoring import score_nonwear
     from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import robust_params
+    from benchmarks.synth_params import coarse_sensor, default_params, quiet_sleeper, with_removals
     from hypnic.pipeline import analyze_stream
 
-    night = simulate_night(5001, 12.5, 6.5, "ankle", params=robust_params(), noise_density=90.0, nonwear=True)
-    found = analyze_stream(night.stream(), placement="ankle").summary["nonwear"]
-    assert nonwear_found(found, night.truth["nonwear"]), (found, night.truth["nonwear"])
+    params = with_removals(quiet_sleeper(coarse_sensor(default_params())))
+    night = simulate_night(5001, 25.0, 6.5, placement, params=params, nonwear=True)
+    assert night.truth["nonwear"]
+    s = analyze_stream(night.stream(temperature=True), placement=placement).summary
+    score = score_nonwear(s["nonwear"], night.truth["nonwear"], widen_s=params.handling_s)
+    assert score.found == score.spans and score.false_s[0] < 60.0, (s["nonwear"], night.truth["nonwear"])
+    assert all(ev and ev[0] == "no_movement" for ev in s["nonwear_evidence"])
 
 
 def test_recordings_over_a_day_split_noon_to_noon_local_time():
