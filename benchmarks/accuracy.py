@@ -125,7 +125,9 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
             for s in range(n_seeds):
                 seed = 1000 * s + k
                 noise = NOISE_UG[(s + k) % len(NOISE_UG)]
-                extra: dict[str, Any] = {"gaps": s % 3 == 1, "nonwear": s % 3 == 2}
+                # Non-wear as people take a sensor off: awake, before sleep, in an awakening or
+                # after the final awakening (synth_params.with_removals).
+                extra: dict[str, Any] = {"gaps": s % 3 == 1, "nonwear": s % 3 == 2, "removals": s % 3 == 2}
                 if cond == "amp_x0.5":
                     extra["amplitude_scale"] = 0.5
                 elif cond == "amp_x2":
