@@ -745,14 +745,14 @@ def test_a_night_with_removals_shows_each_one_and_why(removed_dir, lang):
 
 def test_the_timeline_has_a_temperature_panel_where_traces_hold_temperature(removed_dir, tmp_path):
     from hypnic.report import plots
-    from hypnic.report.night import with_temperature
 
     folder = read_folder(removed_dir)
-    traces = with_temperature(folder)
+    traces = folder.traces
     assert traces is not None and "temperature_c" in traces
     s = folder.summary
     assert plots.timeline_panels(s, traces) == ["movement", "posture", "temperature", "events"]
-    assert plots.timeline_panels(s, folder.traces) == ["movement", "posture", "events"]
+    no_temp = {k: v for k, v in traces.items() if not k.startswith("temperature")}
+    assert plots.timeline_panels(s, no_temp) == ["movement", "posture", "events"]
     assert plots.timeline_panels(s, None) == ["events"]
     # a window without readings has no temperature panel
     later = dict(s, window_s=[s["duration_s"] + 3600.0, s["duration_s"] + 7200.0])
@@ -769,10 +769,9 @@ def test_the_timeline_has_a_temperature_panel_where_traces_hold_temperature(remo
 
 def test_the_temperature_panel_shows_skin_and_room_temperature(removed_dir, figures):
     from hypnic.report import plots
-    from hypnic.report.night import with_temperature
 
     folder = read_folder(removed_dir)
-    plots.timeline_png(folder.summary, folder.events, with_temperature(folder), None, "nl")
+    plots.timeline_png(folder.summary, folder.events, folder.traces, None, "nl")
     (fig,) = figures
     axes = fig.axes
     assert len(axes) == 4

@@ -41,6 +41,8 @@ TRACE_KEYS = (
     "snippet_t_s",
     "snippet_xyz_g",
 )
+#: Arrays of traces.npz that only some recordings have (a sensor with a thermometer).
+OPTIONAL_TRACE_KEYS = ("temperature_t_s", "temperature_c")
 
 
 @dataclass
@@ -156,8 +158,15 @@ def read_traces(path: Path) -> dict[str, np.ndarray] | None:
             if missing:
                 raise InputError(path, f"missing array(s) {', '.join(missing)}")
             out = {k: np.asarray(npz[k]) for k in TRACE_KEYS}
+            # The sensor's temperature is there only where the sensor has a thermometer.
+            if all(k in npz.files for k in OPTIONAL_TRACE_KEYS):
+                out.update({k: np.asarray(npz[k]) for k in OPTIONAL_TRACE_KEYS})
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(path, f"cannot read the traces ({exc})") from None
+    if "temperature_t_s" in out and (
+        out["temperature_t_s"].ndim != 1 or out["temperature_t_s"].shape != out["temperature_c"].shape
+    ):
+        raise InputError(path, "temperature arrays differ in length")
     n = out["epoch_t_s"].shape
     if out["epoch_angle_z_deg"].shape != n or out["epoch_rms_g"].shape != n:
         raise InputError(path, "epoch arrays differ in length")

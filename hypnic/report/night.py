@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,6 @@ NONWEAR_DOINGS = (
     ("temperature_rise", "nw_warmed"),
 )
 #: Temperature arrays of traces.npz (hypnic.pipeline.night_traces), where the sensor had one.
-TEMPERATURE_TRACES = ("temperature_t_s", "temperature_c")
 
 
 def lookup(obj: Any, path: str) -> Any:
@@ -79,35 +77,6 @@ def span_total(spans: Any) -> float:
     return float(sum(e - s for s, e in spans or []))
 
 
-def with_temperature(folder: NightFolder) -> dict[str, np.ndarray] | None:
-    """The folder's traces, with the sensor's temperature from ``traces.npz`` where it holds it.
-
-    :func:`hypnic.report.folder.read_traces` keeps only the arrays every traces.npz has; the
-    temperature arrays are optional (a sensor without a thermometer has none).
-
-    Raises
-    ------
-    InputError
-        When the temperature arrays cannot be read or differ in shape.
-    """
-    traces = folder.traces
-    if traces is None or all(k in traces for k in TEMPERATURE_TRACES):
-        return traces
-    path = folder.path / "traces.npz"
-    if not path.is_file():
-        return traces
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not all(k in npz.files for k in TEMPERATURE_TRACES):
-                return traces
-            t, c = (np.asarray(npz[k]) for k in TEMPERATURE_TRACES)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InputError(path, f"cannot read the traces ({exc})") from None
-    if t.ndim != 1 or t.shape != c.shape:
-        raise InputError(path, "temperature arrays differ in length")
-    return {**traces, "temperature_t_s": t, "temperature_c": c}
-
-
 class _Night:
     """One report being built: the folder, the language and the helpers that tag numbers."""
 
@@ -116,7 +85,7 @@ class _Night:
             raise InputError("--lang", f"must be one of {', '.join(LANGS)}, got {lang!r}")
         self.s = folder.summary
         self.events = folder.events
-        self.traces = with_temperature(folder)
+        self.traces = folder.traces
         self.lang = lang
         self.lights_off = (
             None if lights_off is None else clock.parse_hhmm(lights_off, "--lights-off")
