@@ -251,7 +251,7 @@ def _run_length(mask: np.ndarray) -> int:
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
 def _edges(a: int, b: int, xyz: np.ndarray, rms_g: np.ndarray, present: np.ndarray, floor_g: float) -> tuple[int, int]:

@@ -8,7 +8,6 @@ bytes/files (``recordings``) -> samples (:class:`recordings.samples.SampleStream
 from __future__ import annotations
 
 import contextlib
-
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

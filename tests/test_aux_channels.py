@@ -18,7 +18,6 @@ it exactly, and our page value is the mean of the unfloored lux.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -654,7 +653,7 @@ def test_sigkill_while_writing_aux_then_repair(tmp_path: Path) -> None:
         done = int(progress.read_bytes().strip() or b"0")
         assert done > 0
 
-        def readings():
+        def readings(rec=rec):
             stream = open_recording(rec, chunk_samples=64)
             aux = aux_of(stream)
             return aux, stream

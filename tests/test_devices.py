@@ -9,7 +9,6 @@ written here from the format documents, sample by sample with Python integers.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import struct
 import zipfile
@@ -17,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tests.shared import DEVICES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +25,7 @@ from recordings.devices._stream import placement_from_text
 from recordings.devices.actigraph import decode_parameter_float, open_gt3x
 from recordings.devices.axivity import _epoch_seconds, open_cwa
 from recordings.devices.geneactiv import open_bin
-
+from tests.shared import DEVICES
 
 DATA = DEVICES
 OPENERS = {name: opener for name, _, opener in READERS}

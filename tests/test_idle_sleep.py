@@ -199,7 +199,7 @@ def test_a_pause_between_enter_and_leave(tmp_path: Path, on, idle, jump) -> None
 
 
 def test_a_missing_leave_event_ends_the_pause_when_samples_resume(tmp_path: Path) -> None:
-    stream, t, _ = open_bytes(tmp_path, wristpy_with(lambda l, a: pause(l, a, 20, 30, 20, None)))
+    stream, t, _ = open_bytes(tmp_path, wristpy_with(lambda log, a: pause(log, a, 20, 30, 20, None)))
     assert stream.idle == [[20.0, 30.0]] and stream.gaps == []
     assert np.allclose(np.diff(t), 1 / 60)
     assert stream.info.meta["idle_without_end_event"] == 1
@@ -220,7 +220,7 @@ def test_a_pause_open_at_the_end_lasts_until_the_last_record(tmp_path: Path) -> 
 
 
 def test_leave_without_enter_and_silence_without_events_are_not_idle(tmp_path: Path) -> None:
-    stream, t, _ = open_bytes(tmp_path, wristpy_with(lambda l, a: pause(l, a, 20, 30, None, 30)))
+    stream, t, _ = open_bytes(tmp_path, wristpy_with(lambda log, a: pause(log, a, 20, 30, None, 30)))
     assert stream.idle == [] and stream.info.meta["idle_end_events_without_start"] == 1
     assert stream.info.meta["seconds_without_records"] == 10
     assert np.diff(t).max() == pytest.approx(10 + 1 / 60)
