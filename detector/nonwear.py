@@ -482,8 +482,9 @@ def keep_outside_sleep(spans: list[NonwearSpan], periods: list[SleepPeriodLike])
     """Apply the sleep-period rule to the spans whose evidence is weak (:attr:`NonwearSpan.stands`).
 
     A span lying inside a sleep period and shorter than :data:`SLEEP_PERIOD_SHARE` of it is sleep,
-    unless the night's model has the wearer awake on both sides of it: nobody takes a sensor off
-    asleep, and a removal in the night lies inside an awakening.
+    unless the night's model has the wearer awake around it: nobody takes a sensor off asleep, and
+    a removal in the night lies inside an awakening. The model sees a brief awakening only dimly
+    (a few movements), so the mean of its sleep probability over both sides is what counts.
 
     Parameters
     ----------
@@ -494,15 +495,15 @@ def keep_outside_sleep(spans: list[NonwearSpan], periods: list[SleepPeriodLike])
     out = []
     for sp in spans:
         inside = awake_around = False
-        for p in periods if sp.stands != "always" else []:
-            if p.onset_s is None or p.end_s is None:
+        for p in periods:
+            if sp.stands == "always" or p.onset_s is None or p.end_s is None:
                 continue
             s, e = p.onset_s, p.end_s
             if sp.start_s < e and sp.end_s > s and sp.end_s - sp.start_s < SLEEP_PERIOD_SHARE * (e - s):
                 inside = True
-                before = p.asleep_between(sp.start_s - FLANK_S, sp.start_s)
-                after = p.asleep_between(sp.end_s, sp.end_s + FLANK_S)
-                awake_around = before is not None and after is not None and max(before, after) < 0.5
+                sides = [p.asleep_between(sp.start_s - FLANK_S, sp.start_s), p.asleep_between(sp.end_s, sp.end_s + FLANK_S)]
+                known = [v for v in sides if v is not None]
+                awake_around = bool(known) and float(np.mean(known)) < 0.5
         if not inside:
             out.append(sp)
         elif awake_around:
