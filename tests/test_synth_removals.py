@@ -132,6 +132,7 @@ def test_the_new_conditions_have_enough_removals_to_measure_recall():
     assert spec_params(a[0]) == spec_params(b[0])
     assert spec_params(a[0]).lsb_g == pytest.approx(16.0 / 4096.0)
     assert spec_params(grid(1, ["temperature"])[0]).name == "default"
-    # The existing conditions are what they were: no removals, no temperature handed over.
+    # The other conditions take the sensor off as people do too (on their non-wear nights), hand
+    # no temperature over and keep their sensor.
     for s in grid(3, ["base", "robust", "holdout", "noise300"]):
-        assert not (s.removals or s.quiet_coarse or s.temperature)
+        assert s.removals == s.nonwear and not (s.quiet_coarse or s.temperature)
