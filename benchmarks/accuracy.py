@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.scoring import (
+from hypnic.benchmarks.scoring import (
     SCORED_LABELS,
     BurstScore,
     Counts,
@@ -92,7 +92,7 @@ class NightScore:
 
 def generator_params(name: str) -> Any:
     """The generator's parameter set called ``name`` (:mod:`benchmarks.synth_params`)."""
-    from benchmarks import synth_params
+    from hypnic.benchmarks import synth_params
 
     sets = {"default": synth_params.default_params, "robust": synth_params.robust_params,
             "alt": synth_params.alt_params, "holdout": synth_params.holdout_params}
@@ -103,7 +103,7 @@ def generator_params(name: str) -> Any:
 
 def spec_params(spec: NightSpec) -> Any:
     """The generator's parameters of one night: its set with the spec's variants applied."""
-    from benchmarks import synth_params
+    from hypnic.benchmarks import synth_params
 
     p = generator_params(spec.params)
     if spec.quiet_coarse:
@@ -170,7 +170,7 @@ def run_pair(spec: NightSpec) -> NightScore:
     Expected labels are the ankle's (leg movements need it), with every hypnic jerk that either
     sensor could see.
     """
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
     from hypnic.two_sensors import analyze_pair
 
     nights = {
@@ -212,9 +212,15 @@ def cache_key(spec: NightSpec) -> str:
     import hashlib
     import inspect
 
-    from benchmarks import synth, synth_params, synth_render, synth_temperature, synth_timeline
-    from detector import _kernels, bursts, onsets, snippets
     from hypnic import pipeline
+    from hypnic.benchmarks import (
+        synth,
+        synth_params,
+        synth_render,
+        synth_temperature,
+        synth_timeline,
+    )
+    from hypnic.detector import _kernels, bursts, onsets, snippets
 
     h = hashlib.sha256(repr(spec).encode())
     for mod in (synth, synth_params, synth_render, synth_temperature, synth_timeline, _kernels,
@@ -235,17 +241,17 @@ def _analyze_keeping_input(stream: Any, placement: str) -> tuple[Any, Any]:
     exactly what the pipeline would give it. None in place of the input where the pipeline no
     longer calls ``detector.night.score_night``.
     """
-    import detector.night
+    import hypnic.detector.night
     from hypnic import pipeline
 
     seen: list[Any] = []
-    real = detector.night.score_night
+    real = hypnic.detector.night.score_night
 
     def spy(inp: Any) -> Any:
         seen.append(inp)
         return real(inp)
 
-    patched = [m for m in (detector.night, pipeline) if getattr(m, "score_night", None) is real]
+    patched = [m for m in (hypnic.detector.night, pipeline) if getattr(m, "score_night", None) is real]
     for m in patched:
         m.score_night = spy  # type: ignore[attr-defined]
     try:
@@ -290,8 +296,8 @@ def _save_input(path: Path, inp: Any, truth: dict[str, Any]) -> None:
 
 
 def _load_input(path: Path) -> tuple[Any, dict[str, Any]]:
-    from detector.bursts import BurstParams, BurstResult
-    from detector.night import NightInput
+    from hypnic.detector.bursts import BurstParams, BurstResult
+    from hypnic.detector.night import NightInput
 
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
@@ -311,10 +317,10 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
     The thermometer reaches the pipeline in the chunks (``aux``) only where the spec hands it
     over. The cache keeps the whole night-stage input (bursts, thermometer, sensor step ...).
     """
-    from benchmarks.synth import simulate_night
-    from detector.bursts import BurstParams
-    from detector.night import NightInput
-    from recordings.samples import SampleStream
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.detector.bursts import BurstParams
+    from hypnic.detector.night import NightInput
+    from hypnic.recordings.samples import SampleStream
 
     path = cache / f"{cache_key(spec)}.npz" if cache is not None else None
     if path is not None and path.exists():
@@ -352,7 +358,7 @@ def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
     period, labels) runs again on a later call: seconds instead of minutes for a whole grid while
     working on the classifier.
     """
-    from detector.night import score_night
+    from hypnic.detector.night import score_night
 
     if spec.placement == "wrist+ankle":
         return run_pair(spec)

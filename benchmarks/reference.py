@@ -35,8 +35,8 @@ import numpy as np
 from scipy.ndimage import rank_filter
 from scipy.signal import lfilter, sosfilt, sosfilt_zi
 
-from detector import _kernels as k
-from detector.bursts import (
+from hypnic.detector import _kernels as k
+from hypnic.detector.bursts import (
     BurstParams,
     BurstResult,
     _epochs_from_rows,
@@ -308,8 +308,8 @@ def reference_transients(
     """Transient onsets re-measured, and their shapes measured, on the ±3 s of samples around
     each (as the pipeline's snippets hold them), with :func:`detector.onsets.measure_transient`:
     onsets (n,) and shapes (n, 2)."""
-    from detector.classify import TRANSIENT_SPREAD_S
-    from detector.onsets import measure_transient
+    from hypnic.detector.classify import TRANSIENT_SPREAD_S
+    from hypnic.detector.onsets import measure_transient
 
     out = events["onset_s"].astype(np.float64, copy=True)
     shapes = np.full((events.shape[0], 2), np.nan)
@@ -352,7 +352,7 @@ def reference_analyze(
     events : list of dict
     summary : dict
     """
-    from detector.night import NightInput, score_night
+    from hypnic.detector.night import NightInput, score_night
 
     params = params or BurstParams()
     bursts = reference_bursts(t, xyz, info.fs, params, timings)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from detector.plm import score_leg_movements
+from hypnic.detector.plm import score_leg_movements
 
 TOLERANCE_S = {"hypnic_jerk": 0.25, "plm": 0.5, "lm": 0.5, "large_movement": 2.0, "other": 0.5}
 SCORED_LABELS = ("hypnic_jerk", "plm", "lm", "large_movement")

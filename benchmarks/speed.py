@@ -46,7 +46,7 @@ _COMPILE_SCRIPT = """
 import json, time
 t0 = time.perf_counter()
 import numpy as np
-from detector.bursts import detect_bursts
+from hypnic.detector.bursts import detect_bursts
 t1 = time.perf_counter()
 import scipy.signal  # imported lazily by the first call (filter design): timed apart
 t2 = time.perf_counter()
@@ -164,11 +164,11 @@ def _stage(n: int, fs: float, timing: dict[str, float], **extra: Any) -> dict[st
 
 def measure_in_memory(night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]:
     """Every stage on the night held in memory, the floor and the reference beside them."""
-    from benchmarks.reference import STAGES, reference_analyze, reference_bursts
-    from detector import _kernels as k
-    from detector.bursts import BurstParams, StreamingDetector, detect_bursts
+    from hypnic.benchmarks.reference import STAGES, reference_analyze, reference_bursts
+    from hypnic.detector import _kernels as k
+    from hypnic.detector.bursts import BurstParams, StreamingDetector, detect_bursts
     from hypnic.pipeline import analyze_stream
-    from recordings.samples import SampleStream
+    from hypnic.recordings.samples import SampleStream
 
     t, xyz, fs, info = night.t, night.xyz, night.info.fs, night.info
     n = t.shape[0]
@@ -226,9 +226,9 @@ def measure_in_memory(night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]
 
 #: Epoch-level stages inside :func:`detector.night.score_night`: (module, function it calls).
 NIGHT_PARTS = {
-    "nonwear": ("detector.night", "find_nonwear"),
-    "classifier": ("detector.classify", "classify_bursts"),
-    "sleep_onset": ("detector.night", "find_sleep_period"),
+    "nonwear": ("hypnic.detector.night", "find_nonwear"),
+    "classifier": ("hypnic.detector.classify", "classify_bursts"),
+    "sleep_onset": ("hypnic.detector.night", "find_sleep_period"),
 }
 
 
@@ -266,8 +266,8 @@ def _clocked(parts: dict[str, tuple[str, str]], spent: dict[str, float]) -> Iter
 
 def _night_stages(bursts: Any, night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]:
     """The epoch-level stages on the detector's output: what runs after the samples are done."""
-    from detector.bursts import BurstParams
-    from detector.night import NightInput, score_night
+    from hypnic.detector.bursts import BurstParams
+    from hypnic.detector.night import NightInput, score_night
 
     n, fs = night.t.shape[0], night.info.fs
     inp = NightInput(
@@ -296,8 +296,8 @@ def _night_stages(bursts: Any, night: Any, cfg: SpeedConfig) -> dict[str, dict[s
 
 def measure_csv(night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]:
     """The CSV reader (pyarrow, streaming) against ``np.loadtxt`` on the same temporary file."""
-    from benchmarks.synth_io import write_night_csv
-    from recordings.csv_input import open_csv
+    from hypnic.benchmarks.synth_io import write_night_csv
+    from hypnic.recordings.csv_input import open_csv
 
     m = min(night.t.shape[0], int(cfg.csv_hours * 3600 * night.info.fs))
     fs = night.info.fs
@@ -346,8 +346,8 @@ def measure_compile() -> dict[str, Any]:
 
 def measure_streaming(night: Any, cfg: SpeedConfig) -> dict[str, Any]:
     """Latency of one call with ``stream_chunk`` samples: the wrapper, and the kernel alone."""
-    from detector import _kernels as k
-    from detector.bursts import StreamingDetector
+    from hypnic.detector import _kernels as k
+    from hypnic.detector.bursts import StreamingDetector
 
     c = cfg.stream_chunk
     calls = min(cfg.stream_calls, night.t.shape[0] // c)
@@ -398,7 +398,7 @@ class _Tiled:
         self.gen_s = 0.0
 
     def chunks(self) -> Iterator[Any]:
-        from recordings.samples import SampleChunk
+        from hypnic.recordings.samples import SampleChunk
 
         t, xyz = self.night.t, self.night.xyz
         n = t.shape[0]
@@ -414,7 +414,7 @@ class _Tiled:
             yield c
 
     def stream(self) -> Any:
-        from recordings.samples import SampleStream
+        from hypnic.recordings.samples import SampleStream
 
         return SampleStream(self.night.info, self.chunks())
 
@@ -460,7 +460,7 @@ def measure_memory(night: Any, days: float) -> dict[str, Any]:
 
 def run(cfg: SpeedConfig | None = None) -> dict[str, Any]:
     """Measure everything; return one JSON-serialisable dict (CONTRACT keys at the top level)."""
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
 
     cfg = cfg or DEFAULT
     _say(f"synthetic night: {cfg.hours:g} h at {cfg.fs:g} Hz")

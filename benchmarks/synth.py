@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.synth_params import SynthParams, default_params
-from benchmarks.synth_render import PLACEMENT_TRACK, Rendered, render
-from benchmarks.synth_temperature import render_temperature
-from benchmarks.synth_timeline import Timeline, make_timeline
-from recordings.samples import SampleStream, StreamInfo
+from hypnic.benchmarks.synth_params import SynthParams, default_params
+from hypnic.benchmarks.synth_render import PLACEMENT_TRACK, Rendered, render
+from hypnic.benchmarks.synth_temperature import render_temperature
+from hypnic.benchmarks.synth_timeline import Timeline, make_timeline
+from hypnic.recordings.samples import SampleStream, StreamInfo
 
 GENERATOR_VERSION = "synth-1"
 _EVENING = datetime(2024, 1, 15, 21, 30, tzinfo=timezone.utc)  # t = 0 minus start_offset_s

@@ -33,7 +33,7 @@ def write_night_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from benchmarks.synth_temperature import hold
+    from hypnic.benchmarks.synth_temperature import hold
 
     options = pacsv.WriteOptions(include_header=False)
     with open(path, "wb") as fh:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import resample_poly
 
-from benchmarks.synth_timeline import (
+from hypnic.benchmarks.synth_timeline import (
     S_GAPS,
     S_MOUNT,
     S_NOISE,
@@ -29,7 +29,7 @@ from benchmarks.synth_timeline import (
     Timeline,
     rng_for,
 )
-from benchmarks.synth_waveforms import Motion
+from hypnic.benchmarks.synth_waveforms import Motion
 
 PLACEMENT_TRACK = {
     "wrist": "wrist",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.synth_timeline import S_TEMP, Timeline, rng_for
+from hypnic.benchmarks.synth_timeline import S_TEMP, Timeline, rng_for
 
 _TRACK_CODE = {"wrist": 0, "left_ankle": 1, "right_ankle": 2}
 #: A drawn rate may ask for more than the sensor can fall or rise in 5 min; the time constant is

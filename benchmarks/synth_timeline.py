@@ -26,8 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmarks.synth_params import Range, SynthParams
-from benchmarks.synth_waveforms import TRACKS, BandNoise, Motion, TrackMotion, jerk_track_duration
+from hypnic.benchmarks.synth_params import Range, SynthParams
+from hypnic.benchmarks.synth_waveforms import (
+    TRACKS,
+    BandNoise,
+    Motion,
+    TrackMotion,
+    jerk_track_duration,
+)
 
 KIND_LABEL = {
     "hypnic_jerk": "hypnic_jerk",

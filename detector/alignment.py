@@ -35,8 +35,8 @@ import numpy as np
 from scipy.signal import correlate, correlation_lags
 from scipy.stats import theilslopes
 
-from detector.bursts import EVENT_DTYPE
-from detector.epochs import regular_grid
+from hypnic.detector.bursts import EVENT_DTYPE
+from hypnic.detector.epochs import regular_grid
 
 #: Coarse search range (s) around the UTC prior: clocks set from a phone agree to seconds; a
 #: clock left unset resets to a default date (the H10 to 2019-01-01, BLE.md §1.7) and is caught

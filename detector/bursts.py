@@ -134,7 +134,7 @@ def butter2(fc: float, fs: float, highpass: bool) -> tuple[float, float, float, 
 
 def kernel_params(fs: float, params: BurstParams) -> np.ndarray:
     """The kernel's parameter vector for a sample rate (filter coefficients in float64)."""
-    from detector import _kernels as k
+    from hypnic.detector import _kernels as k
 
     if not np.isfinite(fs) or fs <= 0:
         raise ValueError(f"sample rate must be positive, got {fs}")
@@ -167,7 +167,7 @@ def lowpass_delay_s(fs: float, params: BurstParams) -> float:
 
 
 def _events_from_rows(rows: np.ndarray, delay_s: float) -> np.ndarray:
-    from detector import _kernels as k
+    from hypnic.detector import _kernels as k
 
     out = np.empty(rows.shape[0], dtype=EVENT_DTYPE)
     out["onset_s"] = rows[:, k.E_ONSET] - delay_s
@@ -189,7 +189,7 @@ def _events_from_rows(rows: np.ndarray, delay_s: float) -> np.ndarray:
 
 
 def _epochs_from_rows(rows: np.ndarray, epoch_s: float) -> np.ndarray:
-    from detector import _kernels as k
+    from hypnic.detector import _kernels as k
 
     out = np.empty(rows.shape[0], dtype=EPOCH_DTYPE)
     n = rows[:, k.EP_N]
@@ -254,7 +254,7 @@ class StreamingDetector:
     """
 
     def __init__(self, fs: float, params: BurstParams | None = None) -> None:
-        from detector import _kernels as k
+        from hypnic.detector import _kernels as k
 
         self.fs = float(fs)
         self.params = params or BurstParams()
@@ -276,7 +276,7 @@ class StreamingDetector:
         xyz : array_like of float, shape (n, 3)
             Acceleration in g, finite.
         """
-        from detector import _kernels as k
+        from hypnic.detector import _kernels as k
 
         if self._finished:
             raise RuntimeError("process() after finish()")
@@ -318,7 +318,7 @@ class StreamingDetector:
 
     def finish(self) -> BurstResult:
         """End of the recording: close the open burst and the last epoch."""
-        from detector import _kernels as k
+        from hypnic.detector import _kernels as k
 
         self._finished = True
         ev = np.empty((1, k.N_EVENT_COLS), dtype=np.float64)

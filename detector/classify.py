@@ -20,7 +20,7 @@ source:
   :func:`detector.onsets.transient_shape`), and whether it falls in the window around sleep onset
   where jerks happen (the wake→N1 transition, DOMAIN.md §1.2; twitches and fragmentary myoclonus
   are smaller and mostly in REM, §1.3). The weights are chosen by
-  ``benchmarks/fit_jerk_model.py``. None more than 10 min before the earliest plausible onset,
+  ``benchmarks/dev/fit_jerk_model.py``. None more than 10 min before the earliest plausible onset,
   none after the final awakening, none in a night without sleep.
 * **lm / plm** — at an ankle only, bursts of 0.5-15 s that return to their posture are leg
   movements (a lasting 1-10° tilt, measured across the out-and-back pieces of one movement, is a
@@ -38,8 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector import plm
-from detector.epochs import angle_between
+from hypnic.detector import plm
+from hypnic.detector.epochs import angle_between
 
 LABELS = ("hypnic_jerk", "plm", "lm", "large_movement", "other")
 
@@ -92,7 +92,7 @@ JERK_WINDOW_S = (-600.0, 1800.0)
 UNMEASURED_LINEARITY = 0.99
 UNMEASURED_FREQUENCY = 0.6
 #: Weights of :func:`jerk_probability` over :func:`jerk_features` (last entry: intercept) and the
-#: decision threshold, chosen by ``python -m benchmarks.fit_jerk_model 144`` on 144
+#: decision threshold, chosen by ``python -m hypnic.benchmarks.dev.fit_jerk_model 144`` on 144
 #: default-parameter synthetic nights (seeds 500-643: every rate, both placements, amplitudes
 #: ×0.5-×2, rotations, the window taken from the estimated onset; transient-level F1 0.934 there).
 #: The robust and alt parameter sets, never seen by the fit, check it (``hypnic bench accuracy``).
@@ -253,7 +253,7 @@ def jerk_like(events: np.ndarray, cls: Classified) -> np.ndarray:
 
 
 def jerk_probability(features: np.ndarray) -> np.ndarray:
-    """Logistic jerk model; weights chosen by ``benchmarks/fit_jerk_model.py`` (see there)."""
+    """Logistic jerk model; weights chosen by ``benchmarks/dev/fit_jerk_model.py`` (see there)."""
     z = features @ JERK_WEIGHTS[:-1] + JERK_WEIGHTS[-1]
     return 1.0 / (1.0 + np.exp(-z))
 

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from detector.bursts import EPOCH_DTYPE
+from hypnic.detector.bursts import EPOCH_DTYPE
 
 #: GGIR / scikit-digital-health z-angle epoch (DOMAIN.md §4.1: anglez per 5-s epoch).
 ANGLE_EPOCH_S = 5.0

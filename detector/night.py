@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from detector import classify
-from detector.bursts import BurstParams, BurstResult
-from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
-from detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep_outside_sleep
-from detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
+from hypnic.detector import classify
+from hypnic.detector.bursts import BurstParams, BurstResult
+from hypnic.detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
+from hypnic.detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep_outside_sleep
+from hypnic.detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
 
 #: "Jerks while falling asleep" are counted in the classifier's jerk window around the onset.
 JERK_WINDOW_S = classify.JERK_WINDOW_S

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from detector.bursts import BurstParams, butter2, lowpass_delay_s
+from hypnic.detector.bursts import BurstParams, butter2, lowpass_delay_s
 
 #: 2 % of the peak envelope (energy), 14 % of the peak amplitude: above the ripple a decimation
 #: filter puts ahead of a sharp edge, and below the first tenth of a jerk's rise. Chosen on the

@@ -25,9 +25,9 @@ import numpy as np
 from scipy.ndimage import median_filter
 from scipy.special import gammaln
 
-from detector.classify import JERK_WINDOW_S
-from detector.epochs import ANGLE_EPOCH_S, z_angle
-from detector.sleep_states import STEP_S, SleepStates, bin_counts, fit_states
+from hypnic.detector.classify import JERK_WINDOW_S
+from hypnic.detector.epochs import ANGLE_EPOCH_S, z_angle
+from hypnic.detector.sleep_states import STEP_S, SleepStates, bin_counts, fit_states
 
 # DOMAIN.md §4.1, GGIR HASPT.R (HDCZA defaults).
 HDCZA_ROLL_S = 300.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector._hmm import forward_backward
+from hypnic.detector._hmm import forward_backward
 
 #: States, in left-to-right order.
 WAKE_BEFORE, SLEEP, AWAKENING, WAKE_AFTER = 0, 1, 2, 3

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from detector import classify, plm
-from detector.alignment import ClockMap, match_onsets
-from detector.night import JERK_WINDOW_S, merge_events
+from hypnic.detector import classify, plm
+from hypnic.detector.alignment import ClockMap, match_onsets
+from hypnic.detector.night import JERK_WINDOW_S, merge_events
 
 #: Two sensors' transients whose onsets are this close are one movement. 0.25 s is the longest
 #: hypnic-jerk EMG burst (75-250 ms, DOMAIN.md §1.2): the limbs of one jerk start moving within

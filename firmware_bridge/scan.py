@@ -28,7 +28,7 @@ from bleak.exc import (
     BleakError,
 )
 
-from firmware_bridge.codecs import (
+from hypnic.firmware_bridge.codecs import (
     metawear,
     microbit,
     movesense,
@@ -36,7 +36,7 @@ from firmware_bridge.codecs import (
     thingy52,
     witmotion,
 )
-from firmware_bridge.transport import (
+from hypnic.firmware_bridge.transport import (
     BluetoothUnavailable,
     SensorError,
     SensorNotFound,

@@ -34,11 +34,16 @@ import numpy as np
 from bleak import BleakClient
 from bleak.exc import BleakCharacteristicNotFoundError, BleakError
 
-from firmware_bridge.clock import Clock
-from firmware_bridge.codecs.errors import CodecError
-from firmware_bridge.scan import explain
-from firmware_bridge.timeline import DeviceClockTimeline, HostClockTimeline, Placement, SlotGrid
-from firmware_bridge.transport import (
+from hypnic.firmware_bridge.clock import Clock
+from hypnic.firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.scan import explain
+from hypnic.firmware_bridge.timeline import (
+    DeviceClockTimeline,
+    HostClockTimeline,
+    Placement,
+    SlotGrid,
+)
+from hypnic.firmware_bridge.transport import (
     DecodedFrame,
     SensorError,
     SensorRefused,

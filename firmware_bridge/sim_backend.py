@@ -27,7 +27,7 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
-from firmware_bridge.sim_device import SimLink, SimSensor, SimWorld
+from hypnic.firmware_bridge.sim_device import SimLink, SimSensor, SimWorld
 
 #: RSSI the simulated sensors advertise with (dBm): a sensor on the bedside table.
 SIM_RSSI = -58

@@ -39,15 +39,15 @@ from typing import Any
 import numpy as np
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
-from firmware_bridge.clock import Clock
-from firmware_bridge.codecs import metawear, polar_pmd
-from firmware_bridge.codecs.polar_pmd import (
+from hypnic.firmware_bridge.clock import Clock
+from hypnic.firmware_bridge.codecs import metawear, polar_pmd
+from hypnic.firmware_bridge.codecs.polar_pmd import (
     CONTROL_POINT_UUID,
     POLAR_EPOCH_UNIX_NS,
     AccFrameType,
     MeasurementType,
 )
-from firmware_bridge.codecs.polar_pmd_control import (
+from hypnic.firmware_bridge.codecs.polar_pmd_control import (
     OpCode,
     PmdControlPointServer,
     SettingType,
@@ -55,7 +55,7 @@ from firmware_bridge.codecs.polar_pmd_control import (
     build_response,
     parse_request,
 )
-from firmware_bridge.transport import (
+from hypnic.firmware_bridge.transport import (
     BATTERY_LEVEL_UUID,
     DEVICE_INFO_UUIDS,
     PREFERRED_RATE_HZ,
@@ -139,7 +139,7 @@ def night_start_utc(seed: int) -> datetime:
 
     The generator draws it from the seed alone, so a few seconds of the night tell it.
     """
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
 
     probe = simulate_night(int(seed), 12.5, 0.01, "wrist")
     return datetime.fromisoformat(probe.info.start_utc).astimezone(timezone.utc)
@@ -471,7 +471,7 @@ class SimSensor:
     def night_g(self, fs: float) -> np.ndarray:
         """The night's acceleration (g) as this sensor samples it at ``fs``."""
         if fs not in self._nights:
-            from benchmarks.synth import simulate_night
+            from hypnic.benchmarks.synth import simulate_night
 
             cfg = self.config
             self._nights[fs] = simulate_night(cfg.seed, fs, cfg.hours, cfg.placement)

@@ -27,12 +27,12 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from firmware_bridge.clock import Clock
-from firmware_bridge.scan import RECORDABLE, classify, one_line_errors
-from firmware_bridge.session import QUEUE_SIZE, SensorSession
-from firmware_bridge.sim_backend import SimBleakClient
-from firmware_bridge.sim_device import FaultPlan, SimConfig, SimWorld
-from firmware_bridge.transport import DRIVERS, SensorNotFound, SensorRefused
+from hypnic.firmware_bridge.clock import Clock
+from hypnic.firmware_bridge.scan import RECORDABLE, classify, one_line_errors
+from hypnic.firmware_bridge.session import QUEUE_SIZE, SensorSession
+from hypnic.firmware_bridge.sim_backend import SimBleakClient
+from hypnic.firmware_bridge.sim_device import FaultPlan, SimConfig, SimWorld
+from hypnic.firmware_bridge.transport import DRIVERS, SensorNotFound, SensorRefused
 
 KINDS = ("sim", "polar", "metawear")
 PLACEMENTS = ("wrist", "ankle", "left_ankle", "right_ankle")

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from firmware_bridge.codecs.polar_pmd import TimestampError, sample_timestamps
+from hypnic.firmware_bridge.codecs.polar_pmd import TimestampError, sample_timestamps
 
 
 @dataclass

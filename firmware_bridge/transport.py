@@ -32,12 +32,12 @@ from typing import Any
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from firmware_bridge.clock import Clock, wait_for
-from firmware_bridge.codecs import metawear, polar_pmd
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
-from firmware_bridge.codecs.polar_pmd import CONTROL_POINT_UUID, MeasurementType
-from firmware_bridge.codecs.polar_pmd_control import (
+from hypnic.firmware_bridge.clock import Clock, wait_for
+from hypnic.firmware_bridge.codecs import metawear, polar_pmd
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.polar_pmd import CONTROL_POINT_UUID, MeasurementType
+from hypnic.firmware_bridge.codecs.polar_pmd_control import (
     MeasurementStopped,
     PmdResponse,
     SettingType,

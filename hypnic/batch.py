@@ -154,7 +154,7 @@ def process_file(job: Job) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         from hypnic.pipeline import analyze_stream, write_outputs
-        from recordings.open_input import open_input
+        from hypnic.recordings.open_input import open_input
 
         analysis = analyze_stream(open_input(job.path), placement=job.placement, rules=job.rules)
         write_outputs(analysis, job.out, report=False, force=job.force)
@@ -171,7 +171,7 @@ def warm_up() -> float:
     """Compile (or load from the cache) the burst kernels in this process; return seconds."""
     import numpy as np
 
-    from detector.bursts import detect_bursts
+    from hypnic.detector.bursts import detect_bursts
 
     t0 = time.perf_counter()
     t = np.arange(256) / 32.0
@@ -237,7 +237,7 @@ def write_tables(
 ) -> int:
     """Write ``nights.csv`` (from every finished job's summary), ``errors.csv`` and the state of
     rejected files, all at once; return the number of nights."""
-    from recordings.outputs import staged_output
+    from hypnic.recordings.outputs import staged_output
 
     rows: list[dict[str, Any]] = []
     for job in jobs:
@@ -372,7 +372,7 @@ def run_batch(
         Bad arguments only (an unusable ``out_dir``, an unreachable scheduler), never a file's
         failure.
     """
-    from recordings.outputs import check_output_folder
+    from hypnic.recordings.outputs import check_output_folder
 
     out = Path(out_dir)
     check_output_folder(out, force=force)
@@ -407,7 +407,7 @@ def _run_jobs(
     from distributed import as_completed
     from tqdm import tqdm
 
-    from recordings.outputs import claim_output_folder
+    from hypnic.recordings.outputs import claim_output_folder
 
     if scheduler is None:
         os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir()))

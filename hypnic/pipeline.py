@@ -18,7 +18,7 @@ import numpy as np
 
 from hypnic import __version__
 from hypnic.errors import InputError
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 #: Longest span of time analysed at once. Night scoring keeps a 1-s grid over the whole span
 #: (detector.night), ~180 bytes a second at its peak, so the span, not the number of samples,
@@ -34,7 +34,7 @@ LABELLING_NOTE = (
     "is a repositioning -> other); short transients (onset re-measured at 2% of their own peak "
     "energy) that leave no lasting tilt -> hypnic_jerk by a logistic model (size relative to the "
     "night, duration, linearity and mean frequency of the raw movement, timing around onset; "
-    "weights from benchmarks/fit_jerk_model.py), none after the final awakening; rhythms and the "
+    "weights from benchmarks/dev/fit_jerk_model.py), none after the final awakening; rhythms and the "
     "rest -> other"
 )
 
@@ -100,11 +100,11 @@ def analyze_stream(
     on_chunk : callable, optional
         Called with the time (s) reached after each chunk (progress).
     """
-    from detector.bursts import BurstParams, BurstResult, StreamingDetector
-    from detector.classify import TRANSIENT_SPREAD_S
-    from detector.night import NightInput, score_night
-    from detector.onsets import measure_transients
-    from detector.snippets import SnippetCollector
+    from hypnic.detector.bursts import BurstParams, BurstResult, StreamingDetector
+    from hypnic.detector.classify import TRANSIENT_SPREAD_S
+    from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.onsets import measure_transients
+    from hypnic.detector.snippets import SnippetCollector
 
     params = params or BurstParams()
     info = stream.info
@@ -191,7 +191,7 @@ def night_traces(
 ) -> dict[str, np.ndarray]:
     """What the report plots: 5-s posture and movement, raw traces around each hypnic jerk, and
     the sensor's temperature as 1-min medians where it has one (``temperature_t_s``, ``_c``)."""
-    from detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid, z_angle
+    from hypnic.detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid, z_angle
 
     grid5 = aggregate(regular_grid(bursts.epochs, params.epoch_s), int(round(ANGLE_EPOCH_S / params.epoch_s)))
     on, tt, xx = snippets.arrays(jerk_onsets)
@@ -275,7 +275,7 @@ def write_outputs(
 
     ``force`` writes into a folder hypnic did not write (:func:`recordings.outputs.staged_output`).
     """
-    from recordings.outputs import staged_output, write_events_csv, write_json
+    from hypnic.recordings.outputs import staged_output, write_events_csv, write_json
 
     extra: tuple[str, ...] = ("peak_jerk_gps", "rise_time_s", "orientation_change_deg", "n_bursts")
     if "alignment" in analysis.summary:  # two sensors: which one(s) saw each event
@@ -313,8 +313,8 @@ def analyze_inputs(
     ``--out`` is checked once the input has opened and before the analysis, so that a refused
     folder (:func:`recordings.outputs.check_output_folder`) costs no work.
     """
-    from recordings.open_input import open_input
-    from recordings.outputs import check_output_folder
+    from hypnic.recordings.open_input import open_input
+    from hypnic.recordings.outputs import check_output_folder
 
     if sleep_onset is not None and not sleep_onset >= 0:
         raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 if TYPE_CHECKING:
-    from detector.alignment import ClockMap
+    from hypnic.detector.alignment import ClockMap
     from hypnic.pipeline import Analysis
 
 #: The sleep period of a wrist sensor is preferred: HDCZA was developed and validated on wrist
@@ -30,8 +30,8 @@ PREFERRED_SLEEP_PLACEMENT = "wrist"
 def sensor_names(place_a: str, place_b: str) -> tuple[str, str]:
     """Names for the ``sensors`` column: the placements, with the sides two ankles are scored as,
     made distinct when both are the same."""
-    from detector import plm
-    from detector.two_sensors import leg_sides
+    from hypnic.detector import plm
+    from hypnic.detector.two_sensors import leg_sides
 
     sides = leg_sides(place_a, place_b)
     side_name = {plm.LEFT: "left_ankle", plm.RIGHT: "right_ankle"}
@@ -125,9 +125,9 @@ def _wrist_with_leg_marks(
     wrist+ankle nights this took the onset error's 90th percentile from 14 to 10 min (robust
     parameters 25 to 21 min). Other pairs are returned as they are.
     """
-    from detector.classify import TRANSIENT_SPREAD_S
-    from detector.night import NightInput, score_night
-    from detector.two_sensors import covered
+    from hypnic.detector.classify import TRANSIENT_SPREAD_S
+    from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.two_sensors import covered
 
     wrists = [k for k in (0, 1) if sides[k] is None]
     if len(wrists) != 1:
@@ -246,10 +246,11 @@ def analyze_pair(
         Either input is bad, both sensors are on the same ankle, or the two recordings do not
         overlap in time or cannot be aligned.
     """
-    from detector.alignment import AlignmentError, ClockMap, align, utc_offset_s
-    from detector.bursts import BurstParams, BurstResult
-    from detector.epochs import regular_grid
-    from detector.two_sensors import (
+    from hypnic import __version__
+    from hypnic.detector.alignment import AlignmentError, ClockMap, align, utc_offset_s
+    from hypnic.detector.bursts import BurstParams, BurstResult
+    from hypnic.detector.epochs import regular_grid
+    from hypnic.detector.two_sensors import (
         ALONE_LIKELIHOOD_RATIO,
         PAIR_LIKELIHOOD_RATIO,
         PAIR_WINDOW_S,
@@ -260,7 +261,6 @@ def analyze_pair(
         pair_summary,
         score_pair,
     )
-    from hypnic import __version__
     from hypnic.pipeline import LABELLING_NOTE, Analysis, analyze_stream
 
     params = params or BurstParams()

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hypnic.errors import InputError
-from recordings.samples import SampleChunk, SampleStream, StreamInfo
+from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 
 REQUIRED_COLUMNS = ("t", "x", "y", "z")
 #: The optional column read as the temperature channel (degC).
@@ -160,7 +160,7 @@ def _read_head(path: Path) -> bytes:
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a folder, not a CSV file")
-    from recordings.open_input import read_head
+    from hypnic.recordings.open_input import read_head
 
     return read_head(path, HEAD_BYTES)
 

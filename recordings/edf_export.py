@@ -64,10 +64,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.samples import SampleChunk
+from hypnic.recordings.samples import SampleChunk
 
 if TYPE_CHECKING:
-    from recordings.edf_writer import RecordLayout
+    from hypnic.recordings.edf_writer import RecordLayout
 
 #: Range assumed when the input does not say (a plain CSV): ±16 g is the largest range of the
 #: commodity MEMS accelerometers hypnic reads (0.49 mg per step); larger values are clipped.
@@ -316,7 +316,7 @@ class SampleGrid:
             self._place(chunk.t[i : i + _PIECE], chunk.xyz[i : i + _PIECE])
 
     def _place(self, t: np.ndarray, xyz: np.ndarray) -> None:
-        from recordings.edf_writer import PAD_DIGITAL, to_digital
+        from hypnic.recordings.edf_writer import PAD_DIGITAL, to_digital
 
         n = t.shape[0]
         slots = np.rint(t * self.fs).astype(np.int64)
@@ -362,7 +362,7 @@ class SampleGrid:
 
     def axes(self, samples_per_record: int) -> list[np.ndarray]:
         """The three axes (contiguous int16), completed to whole records with the marker."""
-        from recordings.edf_writer import PAD_DIGITAL
+        from hypnic.recordings.edf_writer import PAD_DIGITAL
 
         tail = -self.n_slots % samples_per_record
         if tail or not self._blocks:
@@ -418,7 +418,7 @@ class RecordTemperature:
     def digital(self, n_records: int) -> np.ndarray:
         """int16 per record over :data:`TEMPERATURE_RANGE_C`; the digital minimum where there
         is no reading (none in the record and none in the :data:`TEMPERATURE_HOLD_S` before)."""
-        from recordings.edf_writer import DIGITAL_MAX, DIGITAL_MIN
+        from hypnic.recordings.edf_writer import DIGITAL_MAX, DIGITAL_MIN
 
         sums = np.zeros(n_records)
         counts = np.zeros(n_records, dtype=np.int64)
@@ -464,7 +464,7 @@ def grid_layout(fs: float) -> RecordLayout:
     """
     from fractions import Fraction
 
-    from recordings.edf_writer import record_layout
+    from hypnic.recordings.edf_writer import record_layout
 
     candidates = [float(Fraction(fs).limit_denominator(1000))]
     candidates += [round(fs, digits) for digits in (3, 2, 1, 0)]
@@ -513,7 +513,7 @@ def build_edf(
     """
     from edfio import Edf, EdfAnnotation, EdfSignal, Patient, Recording
 
-    from recordings.edf_writer import ACCEL_LABELS, DIGITAL_MAX, DIGITAL_MIN, _ascii_subfield
+    from hypnic.recordings.edf_writer import ACCEL_LABELS, DIGITAL_MAX, DIGITAL_MIN, _ascii_subfield
 
     signals = [
         EdfSignal.from_digital(
@@ -619,7 +619,7 @@ def _summary_source(folder: Path, summary: dict[str, Any]) -> Path:
 
 
 def _plan(path: Path, events: str) -> _Plan:
-    from recordings.recording import EVENTS_FILE, sniff_recording
+    from hypnic.recordings.recording import EVENTS_FILE, sniff_recording
 
     if not path.exists():
         raise InputError(path, "no such file or folder")
@@ -652,7 +652,7 @@ def _plan(path: Path, events: str) -> _Plan:
 
 
 def _annotations_from_file(file: Path) -> list[Annotation]:
-    from recordings.recording import EVENTS_FILE, read_events
+    from hypnic.recordings.recording import EVENTS_FILE, read_events
 
     if file.name == EVENTS_FILE:
         return annotations_from_events(read_events(file.parent))
@@ -707,11 +707,11 @@ def export_edf(
     InputError
         Bad input, events or target; nothing is written then.
     """
-    from detector.bursts import BurstParams, gap_threshold_s
+    from hypnic.detector.bursts import BurstParams, gap_threshold_s
     from hypnic.pipeline import check_span
-    from recordings.edf_writer import physical_range_text
-    from recordings.open_input import open_input
-    from recordings.replay import tapped
+    from hypnic.recordings.edf_writer import physical_range_text
+    from hypnic.recordings.open_input import open_input
+    from hypnic.recordings.replay import tapped
 
     source = Path(path)
     edf = Path(edf_path)

@@ -11,14 +11,13 @@ reader's precise message rather than "not a recognised recording".
 from __future__ import annotations
 
 import importlib
-
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hypnic.errors import InputError
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 HEAD_BYTES = 1 << 16
 UNKNOWN_FORMAT = (
@@ -57,7 +56,7 @@ def _lazy(module: str, name: str) -> Callable[..., Any]:
 
 
 def _device_readers() -> list[tuple[str, Callable[..., bool], Callable[..., SampleStream]]]:
-    from recordings.devices import READERS
+    from hypnic.recordings.devices import READERS
 
     return list(READERS)
 
@@ -66,11 +65,11 @@ def _device_readers() -> list[tuple[str, Callable[..., bool], Callable[..., Samp
 FORMATS: list[InputFormat] = [
     InputFormat(
         "recording",
-        _lazy("recordings.recording", "sniff_recording"),
-        _lazy("recordings.recording", "open_recording"),
+        _lazy("hypnic.recordings.recording", "sniff_recording"),
+        _lazy("hypnic.recordings.recording", "open_recording"),
     ),
     *(InputFormat(name, sniff, opener) for name, sniff, opener in _device_readers()),
-    InputFormat("csv", _lazy("recordings.csv_input", "sniff_csv"), _lazy("recordings.csv_input", "open_csv")),
+    InputFormat("csv", _lazy("hypnic.recordings.csv_input", "sniff_csv"), _lazy("hypnic.recordings.csv_input", "open_csv")),
 ]
 
 

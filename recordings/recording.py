@@ -50,14 +50,14 @@ import numpy as np
 
 from hypnic import __version__
 from hypnic.errors import InputError
-from recordings.edf_reader import (
+from hypnic.recordings.edf_reader import (
     EdfHeader,
     TimekeepingCheck,
     iter_record_blocks,
     parse_tals,
     read_edf_header,
 )
-from recordings.edf_writer import (
+from hypnic.recordings.edf_writer import (
     ACCEL_LABELS,
     ANNOTATIONS_LABEL,
     PAD_DIGITAL,
@@ -69,7 +69,7 @@ from recordings.edf_writer import (
     set_record_count,
     to_digital,
 )
-from recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
+from hypnic.recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
 
 SIGNAL_FILE = "signal.edf"
 EVENTS_FILE = "events.jsonl"

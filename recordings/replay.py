@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.samples import SampleChunk, SampleStream
+from hypnic.recordings.samples import SampleChunk, SampleStream
 
 if TYPE_CHECKING:
     from hypnic.pipeline import Analysis
@@ -245,7 +245,7 @@ class BurstWatch:
     def __init__(
         self, fs: float, report: Callable[[np.void], None], *, source: str = "", params: Any = None
     ) -> None:
-        from detector.bursts import StreamingDetector
+        from hypnic.detector.bursts import StreamingDetector
 
         self._detector = StreamingDetector(fs, params)
         self._source = source
@@ -338,8 +338,8 @@ def replay_inputs(
     from tqdm import tqdm
 
     from hypnic.pipeline import analyze_stream, output_files, write_outputs
-    from recordings.open_input import open_input
-    from recordings.outputs import check_output_folder
+    from hypnic.recordings.open_input import open_input
+    from hypnic.recordings.outputs import check_output_folder
 
     if sleep_onset is not None and not sleep_onset >= 0:
         raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")

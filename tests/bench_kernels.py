@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.reference import reference_bursts
-from detector import _kernels as k
-from detector.bursts import StreamingDetector, detect_bursts
+from hypnic.benchmarks.reference import reference_bursts
+from hypnic.detector import _kernels as k
+from hypnic.detector.bursts import StreamingDetector, detect_bursts
 from tests.signals import burst_signal
 
 FS = 100.0

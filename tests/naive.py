@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from detector.bursts import BurstParams
+from hypnic.detector.bursts import BurstParams
 
 
 def bursts(t: np.ndarray, xyz: np.ndarray, fs: float, params: BurstParams | None = None) -> list[dict]:

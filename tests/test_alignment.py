@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from detector import alignment as al
-from detector.bursts import EVENT_DTYPE, detect_bursts
+from hypnic.detector import alignment as al
+from hypnic.detector.bursts import EVENT_DTYPE, detect_bursts
 
 # ---------------------------------------------------------------------------------------------
 # Small pieces against slow, obvious references
@@ -145,7 +145,7 @@ FS = 12.5
 
 
 def two_sensor_night(seed, place_a, place_b, drift_ppm, fs_b=FS):
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
 
     d = drift_ppm * 1e-6
     a = simulate_night(seed, FS, HOURS, place_a)
@@ -240,7 +240,7 @@ def test_recordings_apart_in_time_by_their_starts(wrist_ankle, two_ankles):
 
 
 def test_no_bursts_cannot_align():
-    from detector.bursts import EPOCH_DTYPE
+    from hypnic.detector.bursts import EPOCH_DTYPE
 
     ep = np.zeros(4000, dtype=EPOCH_DTYPE)
     ep["t_s"] = np.arange(4000.0)

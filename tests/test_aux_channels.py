@@ -35,14 +35,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypnic.errors import InputError
-from recordings.csv_input import open_csv
-from recordings.devices.actigraph import open_gt3x
-from recordings.devices.axivity import open_cwa
-from recordings.devices.edf_input import aux_kind, open_edf
-from recordings.devices.geneactiv import light_lux, open_bin
-from recordings.recording import AUX_FILE, META_FILE, RecordingWriter, open_recording, repair
-from recordings.replay import frames
-from recordings.samples import SampleStream, StreamInfo
+from hypnic.recordings.csv_input import open_csv
+from hypnic.recordings.devices.actigraph import open_gt3x
+from hypnic.recordings.devices.axivity import open_cwa
+from hypnic.recordings.devices.edf_input import aux_kind, open_edf
+from hypnic.recordings.devices.geneactiv import light_lux, open_bin
+from hypnic.recordings.recording import AUX_FILE, META_FILE, RecordingWriter, open_recording, repair
+from hypnic.recordings.replay import frames
+from hypnic.recordings.samples import SampleStream, StreamInfo
 from tests.shared import DEVICES
 
 DATA = DEVICES
@@ -602,7 +602,7 @@ def test_any_aux_file_gives_readings_or_one_error(aux_recording: Path, lines, to
 
 
 def test_export_of_a_recording_with_temperature(tmp_path: Path) -> None:
-    from recordings.edf_export import export_edf
+    from hypnic.recordings.edf_export import export_edf
 
     rec = tmp_path / "rec"
     ta, va = write_recording(rec)

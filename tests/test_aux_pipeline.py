@@ -34,8 +34,8 @@ def test_second_means_are_the_same_for_any_chunking(cuts, seed):
 
 
 def test_a_night_with_a_thermometer_gives_the_same_non_wear_in_any_chunking():
-    from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import default_params, with_removals
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth_params import default_params, with_removals
 
     night = simulate_night(2, 12.5, 6.5, "wrist", params=with_removals(default_params()), nonwear=True)
     summaries = [

@@ -42,8 +42,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory) -> tuple[list[Path], list[Path]]:
     """Ten 1-h nights at 12.5 Hz (wrist and ankle) as CSV, and two corrupt files."""
-    from benchmarks.synth import simulate_night
-    from benchmarks.synth_io import write_night_csv
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth_io import write_night_csv
 
     d = tmp_path_factory.mktemp("cohort")
     good = []

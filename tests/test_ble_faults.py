@@ -20,12 +20,12 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from firmware_bridge.clock import VirtualClock
-from firmware_bridge.sim_device import FaultPlan, SimWorld, night_start_utc
-from firmware_bridge.spec import sim_config
 from hypnic.commands.record import LivePrinter, LiveRecorder, add_parser, plan_recording
-from recordings.edf_writer import to_digital
-from recordings.recording import GAPS_FILE, open_recording
+from hypnic.firmware_bridge.clock import VirtualClock
+from hypnic.firmware_bridge.sim_device import FaultPlan, SimWorld, night_start_utc
+from hypnic.firmware_bridge.spec import sim_config
+from hypnic.recordings.edf_writer import to_digital
+from hypnic.recordings.recording import GAPS_FILE, open_recording
 
 LOSSY = {"drop", "truncate", "link_loss", "device_stop"}  # faults whose samples never arrive
 HARMLESS = {"duplicate", "clock_reset"}  # faults that must leave no gap
@@ -148,7 +148,7 @@ def test_hundred_faults_lose_no_sample_outside_reported_gaps(tmp_path, no_fsync,
 
 def test_queue_overflow_drops_are_gaps_at_the_dropped_frames(tmp_path, no_fsync):
     """Three bursts of 12 held-back notifications into a queue of 5: 7 dropped each time."""
-    from firmware_bridge.sim_device import Fault
+    from hypnic.firmware_bridge.sim_device import Fault
 
     faults = FaultPlan([Fault(t, "stall", 12) for t in (60.0, 200.0, 400.0)])
     folder = tmp_path / "rec"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import math
 
-from benchmarks.latency import describe, main, measure_latency
-from detector.bursts import BurstParams
+from hypnic.benchmarks.dev.latency import describe, main, measure_latency
+from hypnic.detector.bursts import BurstParams
 
 
 def test_latency_benchmark_measures_bursts_on_the_live_path():

@@ -20,14 +20,14 @@ from bleak.exc import (
 )
 
 import hypnic.cli
-from firmware_bridge import scan as scan_module
-from firmware_bridge.clock import VirtualClock
-from firmware_bridge.codecs import metawear, polar_pmd
-from firmware_bridge.scan import classify, explain
-from firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
-from firmware_bridge.sim_device import SimConfig, SimWorld
-from firmware_bridge.spec import BleakConnector, build_session, parse_sensor
-from firmware_bridge.transport import BluetoothUnavailable, SensorNotFound, SensorRefused
+from hypnic.firmware_bridge import scan as scan_module
+from hypnic.firmware_bridge.clock import VirtualClock
+from hypnic.firmware_bridge.codecs import metawear, polar_pmd
+from hypnic.firmware_bridge.scan import classify, explain
+from hypnic.firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
+from hypnic.firmware_bridge.sim_device import SimConfig, SimWorld
+from hypnic.firmware_bridge.spec import BleakConnector, build_session, parse_sensor
+from hypnic.firmware_bridge.transport import BluetoothUnavailable, SensorNotFound, SensorRefused
 
 ADAPTER = Path("/sys/class/bluetooth").exists()
 SYSTEM_BUS = Path("/run/dbus/system_bus_socket").exists()

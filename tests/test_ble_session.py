@@ -13,11 +13,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from firmware_bridge.clock import VirtualClock
-from firmware_bridge.codecs.polar_pmd import CONTROL_POINT_UUID, DATA_UUID
-from firmware_bridge.codecs.polar_pmd_control import get_settings_request, stop_request
-from firmware_bridge.session import SensorSession
-from firmware_bridge.sim_device import (
+from hypnic.firmware_bridge.clock import VirtualClock
+from hypnic.firmware_bridge.codecs.polar_pmd import CONTROL_POINT_UUID, DATA_UUID
+from hypnic.firmware_bridge.codecs.polar_pmd_control import get_settings_request, stop_request
+from hypnic.firmware_bridge.session import SensorSession
+from hypnic.firmware_bridge.sim_device import (
     CONNECT_FAIL_S,
     CONNECT_S,
     Fault,
@@ -25,8 +25,8 @@ from firmware_bridge.sim_device import (
     SimWorld,
     night_start_utc,
 )
-from firmware_bridge.spec import build_session, parse_sensor
-from firmware_bridge.transport import SensorRefused
+from hypnic.firmware_bridge.spec import build_session, parse_sensor
+from hypnic.firmware_bridge.transport import SensorRefused
 
 
 async def open_sim(options: str = "", faults: FaultPlan | None = None, queue: int = 1024):

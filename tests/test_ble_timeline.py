@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_bridge.sim_device import H10_DEFAULT_TIME_NS
-from firmware_bridge.timeline import DeviceClockTimeline, HostClockTimeline, SlotGrid
+from hypnic.firmware_bridge.sim_device import H10_DEFAULT_TIME_NS
+from hypnic.firmware_bridge.timeline import DeviceClockTimeline, HostClockTimeline, SlotGrid
 
 
 def naive_slots(times: list[float], fs: float) -> list[int]:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.bursts import (
+from hypnic.detector.bursts import (
     BurstParams,
     BurstResult,
     StreamingDetector,
@@ -130,7 +130,7 @@ def test_streaming_equals_batch_for_any_chunking(seed, fs, gaps, data):
 def test_butter2_matches_scipy(fs, fc_frac, highpass):
     from scipy.signal import butter
 
-    from detector.bursts import butter2
+    from hypnic.detector.bursts import butter2
 
     fc = fc_frac * fs
     sos = butter(2, fc, btype="highpass" if highpass else "lowpass", fs=fs, output="sos")[0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detector import classify
-from detector.bursts import EVENT_DTYPE
+from hypnic.detector import classify
+from hypnic.detector.bursts import EVENT_DTYPE
 
 
 def posture_grid(minutes: float, changes: list[tuple[float, float]]) -> dict[str, np.ndarray]:
@@ -63,7 +63,7 @@ def test_a_leg_movement_that_returns_to_its_posture_is_a_leg_movement():
 
 @pytest.mark.parametrize("gap_s, events", [(4.9, 1), (5.1, 2)])
 def test_fragments_of_one_turn_over_are_one_event(gap_s, events):
-    from detector.night import merge_events
+    from hypnic.detector.night import merge_events
 
     second = 302.0 + gap_s
     grid = posture_grid(10, [(301.0, 20.0), (second + 1.0, 20.0)])  # each part turns 20°
@@ -74,7 +74,7 @@ def test_fragments_of_one_turn_over_are_one_event(gap_s, events):
 
 
 def test_turn_over_fragments_are_not_joined_across_missing_samples():
-    from detector.night import merge_events
+    from hypnic.detector.night import merge_events
 
     grid = posture_grid(10, [(301.0, 20.0), (305.0, 20.0)])
     ev = bursts([(300.0, 2.0, 0.5), (304.0, 3.0, 0.8)])

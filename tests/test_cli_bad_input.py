@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import hypnic.cli
-from recordings.open_input import FORMATS, InputFormat
+from hypnic.recordings.open_input import FORMATS, InputFormat
 
 GOOD = "t,x,y,z\n" + "".join(f"{i / 100!r},0.01,-0.02,1\n" for i in range(300))
 
@@ -140,13 +140,13 @@ def test_bad_start_names_the_option(tmp_path, detect):
 def test_error_found_while_streaming_leaves_no_output(tmp_path, detect, monkeypatch):
     # Small chunks, so the bad row is met after the pipeline has already worked on earlier ones.
     def small_chunks(path, *, start=None):
-        from recordings.csv_input import open_csv
+        from hypnic.recordings.csv_input import open_csv
 
         return open_csv(path, start=start, chunk_rows=2_000)
 
     csv_format = next(f for f in FORMATS if f.name == "csv")
     monkeypatch.setattr(
-        "recordings.open_input.FORMATS", [InputFormat("csv", csv_format.sniff, small_chunks)]
+        "hypnic.recordings.open_input.FORMATS", [InputFormat("csv", csv_format.sniff, small_chunks)]
     )
     rows = "".join(f"{i / 100!r},0.01,-0.02,1\n" for i in range(30_000))
     path = tmp_path / "late.csv"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError, heart_rate
+from hypnic.firmware_bridge.codecs import CodecError, heart_rate
 
 
 def ref_encode(bpm, wide, contact, energy, rr) -> bytes:

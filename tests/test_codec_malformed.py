@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import (
+from hypnic.firmware_bridge.codecs import (
     AccFrame,
     CodecError,
     heart_rate,
@@ -28,8 +28,8 @@ from firmware_bridge.codecs import (
     thingy52,
     witmotion,
 )
-from firmware_bridge.codecs import polar_pmd as pmd
-from firmware_bridge.codecs import polar_pmd_control as cp
+from hypnic.firmware_bridge.codecs import polar_pmd as pmd
+from hypnic.firmware_bridge.codecs import polar_pmd_control as cp
 
 int16 = st.integers(-(1 << 15), (1 << 15) - 1)
 REAL_TIME = 820_000_000_000_000_000

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError, metawear
-from firmware_bridge.codecs.metawear import Chip
+from hypnic.firmware_bridge.codecs import CodecError, metawear
+from hypnic.firmware_bridge.codecs.metawear import Chip
 
 int16 = st.integers(-(1 << 15), (1 << 15) - 1)
 PACKED = {Chip.BMI160: 0x1C, Chip.BMI270: 0x05}  # BLE.md §3 / metawear_acc.json

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError, microbit
+from hypnic.firmware_bridge.codecs import CodecError, microbit
 
 int16 = st.integers(-(1 << 15), (1 << 15) - 1)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError, movesense
+from hypnic.firmware_bridge.codecs import CodecError, movesense
 
 finite32 = st.floats(-2000, 2000, width=32)
 

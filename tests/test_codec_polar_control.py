@@ -15,15 +15,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError
-from firmware_bridge.codecs.polar_pmd import (
+from hypnic.firmware_bridge.codecs import CodecError
+from hypnic.firmware_bridge.codecs.polar_pmd import (
     AccFrameType,
     MeasurementType,
     counts_from_g,
     decode_acc,
     encode_acc,
 )
-from firmware_bridge.codecs.polar_pmd_control import (
+from hypnic.firmware_bridge.codecs.polar_pmd_control import (
     MeasurementStopped,
     OpCode,
     PmdControlPointServer,

@@ -12,8 +12,12 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError
-from firmware_bridge.codecs.polar_pmd_delta import decode_delta, encode_delta, signed_bit_width
+from hypnic.firmware_bridge.codecs import CodecError
+from hypnic.firmware_bridge.codecs.polar_pmd_delta import (
+    decode_delta,
+    encode_delta,
+    signed_bit_width,
+)
 
 
 def ref_encode(

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError
-from firmware_bridge.codecs.polar_pmd import (
+from hypnic.firmware_bridge.codecs import CodecError
+from hypnic.firmware_bridge.codecs.polar_pmd import (
     POLAR_EPOCH_UNIX_NS,
     AccFrameType,
     MeasurementType,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError, thingy52
-from firmware_bridge.codecs.thingy52 import MotionConfig
+from hypnic.firmware_bridge.codecs import CodecError, thingy52
+from hypnic.firmware_bridge.codecs.thingy52 import MotionConfig
 
 int16 = st.integers(-(1 << 15), (1 << 15) - 1)
 

@@ -34,9 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.shared import VECTORS
 
-from firmware_bridge.codecs import (
+from hypnic.firmware_bridge.codecs import (
     CodecError,
     heart_rate,
     metawear,
@@ -45,7 +44,7 @@ from firmware_bridge.codecs import (
     thingy52,
     witmotion,
 )
-from firmware_bridge.codecs.polar_pmd import (
+from hypnic.firmware_bridge.codecs.polar_pmd import (
     AccFrameType,
     TimestampError,
     decode_acc,
@@ -53,14 +52,15 @@ from firmware_bridge.codecs.polar_pmd import (
     parse_frame,
     sample_timestamps,
 )
-from firmware_bridge.codecs.polar_pmd_control import (
+from hypnic.firmware_bridge.codecs.polar_pmd_control import (
     OpCode,
     SettingType,
     Status,
     parse_response,
     parse_settings,
 )
-from firmware_bridge.codecs.polar_pmd_delta import decode_delta
+from hypnic.firmware_bridge.codecs.polar_pmd_delta import decode_delta
+from tests.shared import VECTORS
 
 
 def _vector_dir() -> Path:
@@ -242,7 +242,7 @@ def test_polar_settings_parse(vector):
 
 
 def test_polar_setting_field_sizes():
-    from firmware_bridge.codecs.polar_pmd_control import _value_size
+    from hypnic.firmware_bridge.codecs.polar_pmd_control import _value_size
 
     for key, size in CP["setting_field_sizes_bytes"].items():
         assert _value_size(SettingType(int(key.split()[0]))) == size

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_bridge.codecs import CodecError, witmotion
+from hypnic.firmware_bridge.codecs import CodecError, witmotion
 
 int16 = st.integers(-(1 << 15), (1 << 15) - 1)
 SCALE = [16.0] * 3 + [2000.0] * 3 + [180.0] * 3  # g, deg/s, deg per 32768 counts

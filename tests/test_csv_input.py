@@ -18,10 +18,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import recordings.csv_input as csv_input
+import hypnic.recordings.csv_input as csv_input
 from hypnic.errors import InputError
-from recordings.csv_input import open_csv, parse_start
-from recordings.open_input import FORMATS, UNKNOWN_FORMAT, InputFormat, detect_format, open_input
+from hypnic.recordings.csv_input import open_csv, parse_start
+from hypnic.recordings.open_input import (
+    FORMATS,
+    UNKNOWN_FORMAT,
+    InputFormat,
+    detect_format,
+    open_input,
+)
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -441,7 +447,7 @@ def test_registry_first_sniff_wins(tmp_path, monkeypatch):
         return "opened"
 
     fake = InputFormat("fake", lambda head, path: head.startswith(b"FAKE"), opener)
-    monkeypatch.setattr("recordings.open_input.FORMATS", [fake, *FORMATS])
+    monkeypatch.setattr("hypnic.recordings.open_input.FORMATS", [fake, *FORMATS])
     path = write(tmp_path, "r.csv", b"FAKE t,x,y,z\n")
     assert open_input(path, start="2024-01-01") == "opened"
     assert seen == [(path, "2024-01-01")]

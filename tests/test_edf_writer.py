@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recordings.edf_reader import parse_tals, read_edf_header
-from recordings.edf_writer import (
+from hypnic.recordings.edf_reader import parse_tals, read_edf_header
+from hypnic.recordings.edf_writer import (
     PAD_DIGITAL,
     EdfAppendWriter,
     OnsetFormatter,

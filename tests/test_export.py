@@ -20,16 +20,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.synth import simulate_night
-from detector.bursts import BurstParams, gap_threshold_s
 from hypnic import cli
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.detector.bursts import BurstParams, gap_threshold_s
 from hypnic.errors import InputError
 from hypnic.pipeline import analyze_stream
-from recordings import edf_export
-from recordings.edf_export import SampleGrid, events_csv_path, export_edf, grid_layout
-from recordings.edf_writer import PAD_DIGITAL, to_digital
-from recordings.recording import RecordingWriter, open_recording
-from recordings.samples import SampleChunk
+from hypnic.recordings import edf_export
+from hypnic.recordings.edf_export import SampleGrid, events_csv_path, export_edf, grid_layout
+from hypnic.recordings.edf_writer import PAD_DIGITAL, to_digital
+from hypnic.recordings.recording import RecordingWriter, open_recording
+from hypnic.recordings.samples import SampleChunk
 
 FS = 25.0
 START = "2025-11-25T22:10:03.250Z"

@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.bursts import StreamingDetector
+from hypnic.detector.bursts import StreamingDetector
 from hypnic.errors import InputError
 from hypnic.pipeline import analyze_stream, write_outputs
-from recordings.recording import META_FILE, RecordingWriter, open_recording
-from recordings.replay import frames
-from recordings.samples import SampleChunk, SampleStream, StreamInfo
+from hypnic.recordings.recording import META_FILE, RecordingWriter, open_recording
+from hypnic.recordings.replay import frames
+from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 from tests.test_fuzz_mutations import one_line_naming
 
 FS = 25.0

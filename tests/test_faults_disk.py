@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hypnic.cli
-import recordings.edf_writer
-import recordings.recording
+import hypnic.recordings.edf_writer
+import hypnic.recordings.recording
 from hypnic.errors import InputError
-from recordings.recording import RecordingWriter, open_recording, read_events, repair
+from hypnic.recordings.recording import RecordingWriter, open_recording, read_events, repair
 from tests.test_fuzz_mutations import one_line_naming
 
 FS = 25.0
@@ -68,8 +68,8 @@ class FullDisk:
 def disk_of(budget: int) -> Iterator[FullDisk]:
     disk = FullDisk(budget)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(recordings.edf_writer, "os", disk)
-        mp.setattr(recordings.recording, "os", disk)
+        mp.setattr(hypnic.recordings.edf_writer, "os", disk)
+        mp.setattr(hypnic.recordings.recording, "os", disk)
         yield disk
 
 

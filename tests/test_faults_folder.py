@@ -21,7 +21,7 @@ import pytest
 
 import hypnic.cli
 from hypnic.errors import InputError
-from recordings.recording import RecordingWriter, open_recording
+from hypnic.recordings.recording import RecordingWriter, open_recording
 from tests.test_fuzz_mutations import one_line_naming
 
 FS = 12.5
@@ -109,17 +109,17 @@ def test_a_recording_deleted_after_it_was_opened(tmp_path):
 
 
 def test_replay_of_a_recording_deleted_mid_run(tmp_path, monkeypatch):
-    import recordings.open_input
+    import hypnic.recordings.open_input
 
     rec = a_recording(tmp_path / "rec")
-    real = recordings.open_input.open_input
+    real = hypnic.recordings.open_input.open_input
 
     def open_then_delete(path, **kwargs):
         stream = real(path, **kwargs)
         shutil.rmtree(rec)  # between the header and the samples
         return stream
 
-    monkeypatch.setattr(recordings.open_input, "open_input", open_then_delete)
+    monkeypatch.setattr(hypnic.recordings.open_input, "open_input", open_then_delete)
     out = tmp_path / "out"
     rc, err = cli("replay", rec, "--out", out)
     assert rc == 2 and err.count("\n") == 1 and err.startswith(f"hypnic: error: {rec}"), err

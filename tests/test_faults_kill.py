@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.synth import simulate_night
-from benchmarks.synth_io import write_night_csv
-from recordings.outputs import MARKER
-from recordings.recording import RecordingWriter
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.benchmarks.synth_io import write_night_csv
+from hypnic.recordings.outputs import MARKER
+from hypnic.recordings.recording import RecordingWriter
 
 #: How long a test waits for a moment to come (a slow shared CI machine) before failing.
 PATIENCE_S = 120.0
@@ -290,7 +290,7 @@ RECORD = (
 def test_record_stops_cleanly_on_sigterm_and_a_killed_one_repairs(tmp_path):
     if not Path(__file__).parents[1].joinpath("hypnic", "commands", "record.py").exists():
         pytest.skip("hypnic record is not there yet")
-    from recordings.recording import open_recording, repair
+    from hypnic.recordings.recording import open_recording, repair
 
     def record(rec: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(

@@ -18,8 +18,8 @@ import edfio
 import numpy as np
 from hypothesis import strategies as st
 
-from recordings.devices.edf_input import open_edf
-from recordings.edf_writer import EdfAppendWriter, record_layout, to_digital
+from hypnic.recordings.devices.edf_input import open_edf
+from hypnic.recordings.edf_writer import EdfAppendWriter, record_layout, to_digital
 from tests.test_fuzz_mutations import (
     ascii_fields,
     fuzz_pair,

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hypnic.errors import InputError
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 #: Examples per target in the normal suite, and behind ``-m fuzz``.
 QUICK = 40
@@ -262,7 +262,7 @@ def test_time_limit_stops_a_loop() -> None:
 
 
 def test_drain_rejects_what_a_reader_must_never_yield() -> None:
-    from recordings.samples import StreamInfo
+    from hypnic.recordings.samples import StreamInfo
 
     info = StreamInfo("x", 10.0)
     good = SampleStream.from_arrays(np.arange(5) / 10, np.zeros((5, 3)), info, chunk_size=2)

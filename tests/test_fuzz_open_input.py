@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from recordings.open_input import FORMATS, detect_format, open_input
+from hypnic.recordings.open_input import FORMATS, detect_format, open_input
 from tests.shared import DEVICES
 from tests.test_fuzz_edf import SEEDS as EDF_SEEDS
 from tests.test_fuzz_mutations import fuzz_pair, mutated, one_line_naming, read_or_refuse

@@ -24,8 +24,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from hypnic.errors import InputError
-from recordings.edf_writer import _HEADER_FIELDS, _SIGNAL_FIELDS
-from recordings.recording import (
+from hypnic.recordings.edf_writer import _HEADER_FIELDS, _SIGNAL_FIELDS
+from hypnic.recordings.recording import (
     EVENTS_FILE,
     GAPS_FILE,
     META_FILE,

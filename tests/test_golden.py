@@ -20,8 +20,9 @@ import pytest
 
 GOLDEN = Path(__file__).parent / "golden"
 DEVICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "devices"
-#: Summary keys that name the machine, the path or the software rather than the night.
-VOLATILE = {"source", "version", "device"}
+#: Summary keys that name the machine, the path or the software rather than the night, and the
+#: method's description in words.
+VOLATILE = {"source", "version", "device", "labelling"}
 DEVICE_FILES = (
     "ax3_sample.cwa", "ax6_sample.cwa", "ax3_damaged.cwa", "gnactv_sample.bin",
     "actigraph_wristpy.gt3x", "actigraph_link_idlesleep.gt3x",

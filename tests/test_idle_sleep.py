@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings.devices.actigraph import open_gt3x
-from recordings.replay import frames
+from hypnic.recordings.devices.actigraph import open_gt3x
+from hypnic.recordings.replay import frames
 from tests.shared import DEVICES
 
 IDLE_FILE = DEVICES / "actigraph_link_idlesleep.gt3x"

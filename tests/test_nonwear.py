@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detector.bursts import BurstParams, BurstResult, StreamingDetector
-from detector.epochs import regular_grid
-from detector.nonwear import (
+from hypnic.detector.bursts import BurstParams, BurstResult, StreamingDetector
+from hypnic.detector.epochs import regular_grid
+from hypnic.detector.nonwear import (
     LONG_STILL_S,
     SLEEP_PERIOD_SHARE,
     NonwearSpan,

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import resample_poly
 
-from detector.bursts import BurstParams, detect_bursts
-from detector.onsets import relative_onset
+from hypnic.detector.bursts import BurstParams, detect_bursts
+from hypnic.detector.onsets import relative_onset
 
 P = BurstParams()
 
@@ -72,7 +72,7 @@ def test_a_gap_just_before_the_burst_leaves_the_onset_as_detected():
 
 # --- transient_shape: linearity and relative mean frequency -------------------------------------
 
-from detector.onsets import transient_shape  # noqa: E402
+from hypnic.detector.onsets import transient_shape  # noqa: E402
 
 
 def _pulse(fs: float, width_s: float, ring: float = 0.0, onset_s: float = 5.0, seconds: float = 10.0):

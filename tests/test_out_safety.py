@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 
 import hypnic.cli
-import recordings.outputs as outputs
+import hypnic.recordings.outputs as outputs
 from hypnic.errors import InputError
-from recordings.outputs import MARKER, check_output_folder, staged_output
+from hypnic.recordings.outputs import MARKER, check_output_folder, staged_output
 
 OURS = {"events.csv", "summary.json", "traces.npz"}
 

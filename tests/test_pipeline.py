@@ -80,7 +80,7 @@ def test_unknown_placement_scores_every_label_and_says_so(night_csv, tmp_path):
 
 def test_chunked_reading_gives_the_same_events(night_csv):
     from hypnic.pipeline import analyze_stream
-    from recordings.csv_input import open_csv
+    from hypnic.recordings.csv_input import open_csv
 
     a = analyze_stream(open_csv(night_csv, chunk_rows=4096), placement="ankle")
     b = analyze_stream(open_csv(night_csv, chunk_rows=10**7), placement="ankle")
@@ -96,7 +96,7 @@ def test_accuracy_smoke_grid(capsys):
 
 
 def test_the_pairs_condition_is_one_wrist_and_ankle_pair_per_seed_and_rate():
-    from benchmarks.accuracy import RATES, NightSpec, grid, run_night
+    from hypnic.benchmarks.accuracy import RATES, NightSpec, grid, run_night
 
     specs = grid(3, ["pairs", "robust_pairs"])
     assert len(specs) == 2 * 3 * len(RATES)
@@ -107,7 +107,7 @@ def test_the_pairs_condition_is_one_wrist_and_ankle_pair_per_seed_and_rate():
 
 
 def test_accuracy_cache_rescoring_gives_the_same_figures(tmp_path, monkeypatch, capsys):
-    import benchmarks.synth
+    import hypnic.benchmarks.synth
 
     argv = ["bench", "accuracy", "--smoke", "--json", "--cache", str(tmp_path / "c")]
     assert main(argv) == 0
@@ -117,7 +117,7 @@ def test_accuracy_cache_rescoring_gives_the_same_figures(tmp_path, monkeypatch, 
     def no_generation(*a, **k):
         raise AssertionError("a cached night was generated again")
 
-    monkeypatch.setattr(benchmarks.synth, "simulate_night", no_generation)
+    monkeypatch.setattr(hypnic.benchmarks.synth, "simulate_night", no_generation)
     assert main(argv + ["--jobs", "1"]) == 0
     assert json.loads(capsys.readouterr().out) == first
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.plm import LEFT, RIGHT, score_leg_movements
+from hypnic.detector.plm import LEFT, RIGHT, score_leg_movements
 
 
 def series_of(onsets, duration=2.0, **kw):

@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 
 import hypnic.cli
-from benchmarks.synth import simulate_night
-from firmware_bridge import scan as scan_module
-from firmware_bridge.sim_device import night_start_utc
+from hypnic.benchmarks.synth import simulate_night
 from hypnic.commands.record import LivePrinter
-from recordings.edf_writer import to_digital
-from recordings.recording import open_recording
+from hypnic.firmware_bridge import scan as scan_module
+from hypnic.firmware_bridge.sim_device import night_start_utc
+from hypnic.recordings.edf_writer import to_digital
+from hypnic.recordings.recording import open_recording
 
 REPO = Path(__file__).resolve().parents[1]
 ADAPTER = Path("/sys/class/bluetooth").exists()
@@ -139,9 +139,8 @@ def test_final_events_are_those_of_detect_on_the_generators_samples(tmp_path, hy
     logged = [json.loads(x) for x in (rec / "events.jsonl").read_text().splitlines()]
     bursts = [e for e in logged if e["kind"] == "burst"]
     assert len(printed) == len(bursts) >= len(live)
+    from hypnic.detector.classify import TRANSIENT_SPREAD_S
     from hypnic.pipeline import analyze_stream
-
-    from detector.classify import TRANSIENT_SPREAD_S
 
     final = analyze_stream(open_recording(rec)).bursts.events
     live_on = np.array([b["onset_s"] for b in bursts])
@@ -275,11 +274,11 @@ def test_a_real_sensor_path_over_the_simulated_radio(tmp_path, monkeypatch, no_f
     import argparse
     import asyncio
 
-    from firmware_bridge.clock import RealClock
-    from firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
-    from firmware_bridge.sim_device import SimConfig, SimWorld
     from hypnic.commands.record import SUSPEND_WARNING, LiveRecorder, add_parser, plan_recording
     from hypnic.errors import InputError
+    from hypnic.firmware_bridge.clock import RealClock
+    from hypnic.firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
+    from hypnic.firmware_bridge.sim_device import SimConfig, SimWorld
 
     monkeypatch.setattr(scan_module, "check_adapter", lambda: None)
     world = SimWorld(RealClock())

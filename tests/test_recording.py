@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from hypnic import cli
 from hypnic.errors import InputError
-from recordings.edf_reader import read_edf_header
-from recordings.recording import (
+from hypnic.recordings.edf_reader import read_edf_header
+from hypnic.recordings.recording import (
     EVENTS_FILE,
     GAPS_FILE,
     META_FILE,

@@ -52,7 +52,7 @@ def feed(seed: int, fs: float):
 
 
 def child(rec: str, progress: str, seed: int, fs: float, pace: float) -> None:
-    from recordings.recording import RecordingWriter
+    from hypnic.recordings.recording import RecordingWriter
 
     fd = os.open(progress, os.O_WRONLY | os.O_CREAT, 0o644)
     print("ready", flush=True)
@@ -90,7 +90,7 @@ def progress_of(progress: Path) -> tuple[int, int]:
 def check_one(
     tmp: Path, seed: int, fs: float, delay: float, after_first: bool, pace: float
 ) -> dict[str, float]:
-    from recordings.recording import open_recording, read_events, repair
+    from hypnic.recordings.recording import open_recording, read_events, repair
 
     rec, progress = tmp / f"rec{seed}", tmp / f"progress{seed}"
     proc = subprocess.Popen(

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.synth import simulate_night
-from detector.bursts import detect_bursts
 from hypnic import cli
-from recordings import replay
-from recordings.recording import RecordingWriter, open_recording
-from recordings.samples import SampleChunk, SampleStream, StreamInfo
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.detector.bursts import detect_bursts
+from hypnic.recordings import replay
+from hypnic.recordings.recording import RecordingWriter, open_recording
+from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 
 FS = 25.0
 

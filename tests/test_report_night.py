@@ -23,11 +23,11 @@ import pytest
 
 import hypnic.cli
 from hypnic.errors import InputError
+from hypnic.recordings.outputs import MARKER
 from hypnic.report import signs
 from hypnic.report.folder import NightFolder, read_folder
 from hypnic.report.night import build_night_html, write_night_report
 from hypnic.report.texts import reason_text
-from recordings.outputs import MARKER
 
 VOID = {"img", "meta", "input", "br", "link"}
 #: Text inside these is not "a number shown" (style sheet, a cited source's name like ICSD-3).
@@ -57,8 +57,8 @@ def make_night_dir(
     With ``removals`` the sensor is taken off where people take one off, and it has a
     thermometer (its readings go to the pipeline).
     """
-    from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import default_params, with_removals
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth_params import default_params, with_removals
     from hypnic.pipeline import analyze_stream, write_outputs
 
     params = with_removals(default_params()) if removals else None
@@ -378,7 +378,7 @@ def test_every_number_of_a_wrist_night_comes_from_the_files(wrist_dir, lang):
 
 
 def test_published_constants_are_the_literature_values():
-    from detector.night import JERK_WINDOW_S
+    from hypnic.detector.night import JERK_WINDOW_S
 
     assert signs.constant("PLMS_ADULT_PER_H") == 15.0  # ICSD-3 adults, DOMAIN.md §2.3
     assert signs.constant("TURNS_HEALTHY_MEDIAN_PER_H") == 6.8  # DOMAIN.md §1.3
@@ -584,7 +584,7 @@ def test_write_night_report_writes_report_html_all_at_once(ankle_dir, tmp_path, 
 
 
 def test_the_pipeline_can_report_from_its_analysis_before_files_exist(tmp_path, no_plots):
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
     from hypnic.pipeline import analyze_stream
 
     night = simulate_night(11, 50.0, 2.0, "ankle")
@@ -913,8 +913,8 @@ def test_a_summary_without_the_new_keys_still_renders(removed_dir, tmp_path):
 
 def test_the_pipeline_analysis_reports_its_temperature(tmp_path, figures):
     """A report made from the analysis itself (before its files exist) has the temperature."""
-    from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import default_params, with_removals
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth_params import default_params, with_removals
     from hypnic.pipeline import analyze_stream
 
     night = simulate_night(0, 25.0, 2.0, "wrist", with_removals(default_params()), nonwear=True)

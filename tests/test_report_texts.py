@@ -161,7 +161,7 @@ def test_wear_texts_are_plain_words(key):
 
 def test_every_evidence_the_detector_writes_is_told_in_both_languages(monkeypatch):
     """A new evidence name in detector/nonwear.py must get words in the report."""
-    from detector.nonwear import EVIDENCE
+    from hypnic.detector.nonwear import EVIDENCE
     from hypnic.report import plots
     from hypnic.report.night import build_night_html
     from tests.test_report_night import TINY_PNG, _folder, words

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from benchmarks.accuracy import ConditionResult, NightScore, NightSpec
-from benchmarks.scoring import (
+from hypnic.benchmarks.accuracy import ConditionResult, NightScore, NightSpec
+from hypnic.benchmarks.scoring import (
     NONWEAR_MIN_SPAN_S,
     BurstScore,
     NonwearScore,

@@ -17,11 +17,11 @@ import pytest
 from bleak import BleakClient
 from bleak.exc import BleakDeviceNotFoundError
 
-from benchmarks.synth import simulate_night
-from firmware_bridge.clock import ScaledClock, VirtualClock, wait_for
-from firmware_bridge.codecs import metawear, polar_pmd
-from firmware_bridge.codecs.polar_pmd import CONTROL_POINT_UUID, DATA_UUID, AccFrameType
-from firmware_bridge.codecs.polar_pmd_control import (
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.firmware_bridge.clock import ScaledClock, VirtualClock, wait_for
+from hypnic.firmware_bridge.codecs import metawear, polar_pmd
+from hypnic.firmware_bridge.codecs.polar_pmd import CONTROL_POINT_UUID, DATA_UUID, AccFrameType
+from hypnic.firmware_bridge.codecs.polar_pmd_control import (
     SettingType,
     Status,
     get_settings_request,
@@ -30,8 +30,8 @@ from firmware_bridge.codecs.polar_pmd_control import (
     start_request,
     stop_request,
 )
-from firmware_bridge.sim_backend import SimBleakClient
-from firmware_bridge.sim_device import (
+from hypnic.firmware_bridge.sim_backend import SimBleakClient
+from hypnic.firmware_bridge.sim_device import (
     CONNECT_FAIL_S,
     CONNECT_S,
     Fault,

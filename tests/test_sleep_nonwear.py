@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detector.epochs import ANGLE_EPOCH_S
-from detector.night import merge_spans, night_windows
-from detector.sleep_onset import Witness, quiet_blocks, refine_end
+from hypnic.detector.epochs import ANGLE_EPOCH_S
+from hypnic.detector.night import merge_spans, night_windows
+from hypnic.detector.sleep_onset import Witness, quiet_blocks, refine_end
 
 
 def _wake(on: np.ndarray, off: np.ndarray) -> Witness:
@@ -38,9 +38,14 @@ def test_hdcza_joins_blocks_across_breaks_shorter_than_60_min(break_min, joined)
 def test_removals_on_a_coarse_sensor_with_a_thermometer_are_found_and_nothing_else(placement):
     # A coarse quiet sleeper (3.9 mg steps, little breath) who takes the sensor off: the skin's
     # temperature finds every removal, and no still stretch of sleep is taken for one.
-    from benchmarks.scoring import score_nonwear
-    from benchmarks.synth import simulate_night
-    from benchmarks.synth_params import coarse_sensor, default_params, quiet_sleeper, with_removals
+    from hypnic.benchmarks.scoring import score_nonwear
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth_params import (
+        coarse_sensor,
+        default_params,
+        quiet_sleeper,
+        with_removals,
+    )
     from hypnic.pipeline import analyze_stream
 
     params = with_removals(quiet_sleeper(coarse_sensor(default_params())))
@@ -66,9 +71,9 @@ def test_overlapping_gaps_merge():
 
 
 def test_two_days_give_two_nights():
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
     from hypnic.pipeline import analyze_stream
-    from recordings.samples import SampleStream, StreamInfo
+    from hypnic.recordings.samples import SampleStream, StreamInfo
 
     a = simulate_night(21, 12.5, 24.0, "wrist")
     b = simulate_night(22, 12.5, 24.0, "wrist")
@@ -109,7 +114,7 @@ def test_a_quiet_morning_keeps_the_hdcza_end():
 def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
     # An ankle night with periodic leg movements: their tilts must not count as posture changes
     # for the end whether the onset is detected or given (same `returning` mask on both paths).
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
     from hypnic.pipeline import analyze_stream
 
     for seed in range(40):

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector._hmm import forward_backward
-from detector.epochs import ANGLE_EPOCH_S
-from detector.sleep_onset import Witness, change_point, night_states
-from detector.sleep_states import STEP_S, bin_counts, fit_states, transition_matrix
+from hypnic.detector._hmm import forward_backward
+from hypnic.detector.epochs import ANGLE_EPOCH_S
+from hypnic.detector.sleep_onset import Witness, change_point, night_states
+from hypnic.detector.sleep_states import STEP_S, bin_counts, fit_states, transition_matrix
 
 
 def brute_force(log_emit: np.ndarray, trans: np.ndarray, init: np.ndarray):
@@ -158,8 +158,8 @@ def test_the_change_point_without_a_change_returns_the_search_start():
 
 
 def test_a_jerk_says_the_onset_lies_within_the_jerk_window_around_it():
-    from detector.classify import JERK_WINDOW_S
-    from detector.sleep_onset import JERK_LATE_SHARE, jerk_mark_likelihood
+    from hypnic.detector.classify import JERK_WINDOW_S
+    from hypnic.detector.sleep_onset import JERK_LATE_SHARE, jerk_mark_likelihood
 
     c = np.arange(0.0, 7200.0, 30.0)
     like = jerk_mark_likelihood(c, np.array([3000.0]), 7200.0)
@@ -173,7 +173,7 @@ def test_a_jerk_says_the_onset_lies_within_the_jerk_window_around_it():
 def test_a_jerk_like_transient_settles_an_onset_the_movements_leave_open():
     # A quiet evening with few repositionings: the movements alone leave the onset uncertain over
     # tens of minutes; a jerk at 41 min narrows it to the jerk window around the jerk.
-    from detector.sleep_onset import find_sleep_period
+    from hypnic.detector.sleep_onset import find_sleep_period
 
     rng = np.random.default_rng(11)
     onset, end = 40 * 60.0, 6 * 3600.0
@@ -184,7 +184,7 @@ def test_a_jerk_like_transient_settles_an_onset_the_movements_leave_open():
     flat = np.zeros(t.size)
     alone = find_sleep_period(t, flat, flat, flat + 1.0, w)
     marked = find_sleep_period(t, flat, flat, flat + 1.0, w, jerk_marks=np.array([onset + 60.0]))
-    from detector.classify import JERK_WINDOW_S
+    from hypnic.detector.classify import JERK_WINDOW_S
 
     lo, hi = onset + 60.0 - JERK_WINDOW_S[1], onset + 60.0 - JERK_WINDOW_S[0]
     assert alone.window_s[0] < lo and alone.window_s[1] > hi  # the movements alone: wide open

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.snippets import SnippetCollector
+from hypnic.detector.snippets import SnippetCollector
 
 
 def collect(t, xyz, requests_at, cuts):

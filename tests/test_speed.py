@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import speed
+from hypnic.benchmarks import speed
 
 CONTRACT_KEYS = (
     "pipeline_samples_per_s",
@@ -79,7 +79,7 @@ def test_table_shows_headline_and_stages(bench_json):
 
 
 def test_tiled_replay_is_the_night_repeated():
-    from recordings.samples import StreamInfo
+    from hypnic.recordings.samples import StreamInfo
 
     class Night:
         t = np.arange(1000) / 50.0

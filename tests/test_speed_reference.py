@@ -8,8 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.reference import reference_analyze, reference_bursts, reference_transients, running_noise
-from detector.bursts import BurstParams, detect_bursts
+from hypnic.benchmarks.reference import (
+    reference_analyze,
+    reference_bursts,
+    reference_transients,
+    running_noise,
+)
+from hypnic.detector.bursts import BurstParams, detect_bursts
 from tests.signals import burst_signal
 
 EVENT_FIELDS = ("onset_s", "offset_s", "duration_s", "peak_s", "peak_g", "peak_jerk_gps",
@@ -40,7 +45,7 @@ def test_reference_gives_the_kernels_bursts(fs, gaps):
 
 @pytest.mark.parametrize(("placement", "fs"), [("ankle", 25.0), ("wrist", 50.0)])
 def test_reference_pipeline_gives_the_same_night(placement, fs):
-    from benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth import simulate_night
     from hypnic.pipeline import analyze_stream
 
     night = simulate_night(5, fs, 1.5, placement, gaps=True, nonwear=True)

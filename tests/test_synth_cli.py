@@ -10,16 +10,16 @@ import pyarrow.csv as pacsv
 import pytest
 
 import hypnic.cli as cli
-from benchmarks.synth import simulate_night
-from benchmarks.synth_io import atomic_files, write_night_csv
-from benchmarks.synth_params import (
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.benchmarks.synth_io import atomic_files, write_night_csv
+from hypnic.benchmarks.synth_params import (
     coarse_sensor,
     default_params,
     quiet_sleeper,
     robust_params,
     with_removals,
 )
-from benchmarks.synth_temperature import hold
+from hypnic.benchmarks.synth_temperature import hold
 from hypnic.errors import InputError
 
 

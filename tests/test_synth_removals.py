@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.accuracy import REMOVAL_CONDITIONS, grid, spec_params
-from benchmarks.synth import simulate_night
-from benchmarks.synth_params import default_params, holdout_params, robust_params, with_removals
-from benchmarks.synth_timeline import make_timeline
+from hypnic.benchmarks.accuracy import REMOVAL_CONDITIONS, grid, spec_params
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.benchmarks.synth_params import (
+    default_params,
+    holdout_params,
+    robust_params,
+    with_removals,
+)
+from hypnic.benchmarks.synth_timeline import make_timeline
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import resample_poly
 
-from benchmarks.synth import simulate_night
-from benchmarks.synth_params import default_params
-from benchmarks.synth_render import _micro_wave, noise_sigma, random_rotation, render_motion
-from benchmarks.synth_timeline import make_timeline
-from benchmarks.synth_waveforms import BandNoise, Motion, TrackMotion
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.benchmarks.synth_params import default_params
+from hypnic.benchmarks.synth_render import _micro_wave, noise_sigma, random_rotation, render_motion
+from hypnic.benchmarks.synth_timeline import make_timeline
+from hypnic.benchmarks.synth_waveforms import BandNoise, Motion, TrackMotion
 
 
 def _quiet_mask(night, pad_s=3.0):

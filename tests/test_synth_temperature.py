@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.synth import simulate_night
-from benchmarks.synth_params import (
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.benchmarks.synth_params import (
     alt_params,
     coarse_sensor,
     default_params,
@@ -15,8 +15,13 @@ from benchmarks.synth_params import (
     robust_params,
     with_removals,
 )
-from benchmarks.synth_temperature import device_temperature, hold, reading_times, tau_for_rate
-from benchmarks.synth_timeline import make_timeline
+from hypnic.benchmarks.synth_temperature import (
+    device_temperature,
+    hold,
+    reading_times,
+    tau_for_rate,
+)
+from hypnic.benchmarks.synth_timeline import make_timeline
 
 ALL_SETS = [default_params(), robust_params(), alt_params(), holdout_params()]
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.synth import simulate_night
-from benchmarks.synth_params import default_params, robust_params
-from benchmarks.synth_timeline import _Occupancy, make_timeline
+from hypnic.benchmarks.synth import simulate_night
+from hypnic.benchmarks.synth_params import default_params, robust_params
+from hypnic.benchmarks.synth_timeline import _Occupancy, make_timeline
 
 LABELS = {"hypnic_jerk", "plm", "lm", "large_movement", "other"}
 KINDS = {

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector import classify, plm
-from detector import two_sensors as ts
-from detector.alignment import ClockMap
-from detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
-from detector.epochs import regular_grid
+from hypnic.detector import classify, plm
+from hypnic.detector import two_sensors as ts
+from hypnic.detector.alignment import ClockMap
+from hypnic.detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
+from hypnic.detector.epochs import regular_grid
 from hypnic.errors import InputError
 
 NIGHT_S = 4000.0
@@ -355,8 +355,8 @@ def pair_streams(seed, place_a, place_b, offset=37.4, drift_ppm=30.0, utc=True, 
     B's UTC start 1.5 s off (plus ``utc_shift``)."""
     from datetime import datetime, timedelta
 
-    from benchmarks.synth import simulate_night
-    from recordings.samples import SampleStream, StreamInfo
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.recordings.samples import SampleStream, StreamInfo
 
     d = drift_ppm * 1e-6
     a = simulate_night(seed, FS, HOURS, place_a)
@@ -388,7 +388,7 @@ CONTRACT_SUMMARY = {
 
 
 def test_pair_analysis_follows_the_contract(wrist_ankle_analysis, tmp_path):
-    from recordings.outputs import write_events_csv, write_json
+    from hypnic.recordings.outputs import write_events_csv, write_json
 
     an, _ = wrist_ankle_analysis
     s = an.summary
@@ -485,9 +485,9 @@ def test_the_wrist_gives_the_sleep_period_and_a_given_onset_wins():
 
 @pytest.mark.parametrize("wrist_first", [True, False])
 def test_the_wrists_sleep_period_hears_the_ankles_transients_on_its_own_clock(wrist_first, monkeypatch):
-    import detector.night
-    from detector.bursts import BurstResult
+    import hypnic.detector.night
     from hypnic import two_sensors as pair
+    from hypnic.detector.bursts import BurstResult
     from hypnic.pipeline import Analysis
 
     clock = ClockMap(offset_s=100.0, drift_ppm=50.0)  # B's time on A's line
@@ -509,7 +509,7 @@ def test_the_wrists_sleep_period_hears_the_ankles_transients_on_its_own_clock(wr
         seen["marks"], seen["placement"] = inp.sleep_marks, inp.placement
         return [], {"sleep_onset_s": 42.0}
 
-    monkeypatch.setattr(detector.night, "score_night", fake_score)
+    monkeypatch.setattr(hypnic.detector.night, "score_night", fake_score)
     sides = ts.leg_sides(sa["placement"], sb["placement"])
     out_a, out_b = pair._wrist_with_leg_marks((oa, ob), (sa, sb), sides, clock, None, "wasm", None)
     # the ankle's transients outside its non-wear (the one at 3000 s is inside it), mapped

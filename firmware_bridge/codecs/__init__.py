@@ -23,7 +23,7 @@ Every acceleration decoder is ``decode_acc(data, **settings) -> AccFrame`` and r
 :class:`CodecError` (a ``ValueError``) with a one-line message on malformed bytes.
 """
 
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 __all__ = ["AccFrame", "CodecError"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 

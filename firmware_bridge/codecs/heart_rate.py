@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "heart_rate"
 

@@ -28,9 +28,9 @@ from enum import Enum, IntEnum
 
 import numpy as np
 
-from firmware_bridge.codecs._bytes import int16_values_bytes, read_int16_triplets, triplets
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs._bytes import int16_values_bytes, read_int16_triplets, triplets
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "metawear"
 

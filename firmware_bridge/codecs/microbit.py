@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_bridge.codecs._bytes import (
+from hypnic.firmware_bridge.codecs._bytes import (
     int16_values_bytes,
     need_length,
     read_int16_triplets,
     triplets,
 )
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "microbit"
 

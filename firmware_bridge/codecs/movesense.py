@@ -26,8 +26,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "movesense"
 

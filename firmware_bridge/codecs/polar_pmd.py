@@ -37,9 +37,9 @@ from enum import IntEnum
 
 import numpy as np
 
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
-from firmware_bridge.codecs.polar_pmd_delta import decode_delta, encode_delta
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.polar_pmd_delta import decode_delta, encode_delta
 
 PROTOCOL = "polar_pmd"
 

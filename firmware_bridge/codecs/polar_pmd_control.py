@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from firmware_bridge.codecs.errors import CodecError
-from firmware_bridge.codecs.polar_pmd import MeasurementType
+from hypnic.firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.polar_pmd import MeasurementType
 
 PROTOCOL = "polar_pmd"
 

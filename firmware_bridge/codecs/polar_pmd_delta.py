@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "polar_pmd"
 MAX_BIT_WIDTH = 32  # the SDK decodes into 32-bit Ints; wider deltas cannot occur

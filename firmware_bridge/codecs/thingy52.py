@@ -23,14 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_bridge.codecs._bytes import (
+from hypnic.firmware_bridge.codecs._bytes import (
     int16_values_bytes,
     need_length,
     read_int16_triplets,
     triplets,
 )
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "thingy52"
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_bridge.codecs._bytes import int16_values_bytes
-from firmware_bridge.codecs.acc_frame import AccFrame
-from firmware_bridge.codecs.errors import CodecError
+from hypnic.firmware_bridge.codecs._bytes import int16_values_bytes
+from hypnic.firmware_bridge.codecs.acc_frame import AccFrame
+from hypnic.firmware_bridge.codecs.errors import CodecError
 
 PROTOCOL = "witmotion"
 

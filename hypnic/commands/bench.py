@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.suite == "accuracy":
         return _accuracy(args)
-    from benchmarks.speed import main as speed_main
+    from hypnic.benchmarks.speed import main as speed_main
 
     return speed_main(as_json=args.json)
 
@@ -56,7 +56,7 @@ def _accuracy(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from benchmarks.accuracy import format_table, grid, run, smoke_grid
+    from hypnic.benchmarks.accuracy import format_table, grid, run, smoke_grid
     from hypnic.errors import InputError
 
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]

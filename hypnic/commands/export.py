@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from recordings.edf_export import export_edf
+    from hypnic.recordings.edf_export import export_edf
 
     with tqdm(
         desc=Path(args.input).name, unit="s", unit_scale=True, leave=False,

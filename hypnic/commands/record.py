@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from firmware_bridge.clock import Clock
-    from firmware_bridge.session import SampleBatch, SensorSession
-    from firmware_bridge.sim_device import SimWorld
-    from firmware_bridge.spec import SensorSpec
+    from hypnic.firmware_bridge.clock import Clock
+    from hypnic.firmware_bridge.session import SampleBatch, SensorSession
+    from hypnic.firmware_bridge.sim_device import SimWorld
+    from hypnic.firmware_bridge.spec import SensorSpec
 
 #: Warning printed before recording from a real sensor (a suspended host drops the link).
 SUSPEND_WARNING = (
@@ -131,8 +131,8 @@ class RecordPlan:
 
 def plan_recording(args: argparse.Namespace) -> RecordPlan:
     """Check the options and the output folder; one-line :class:`InputError` on any problem."""
-    from firmware_bridge.spec import parse_sensor, sim_config
     from hypnic.errors import InputError
+    from hypnic.firmware_bridge.spec import parse_sensor, sim_config
 
     specs = []
     for text in args.sensor:
@@ -315,7 +315,7 @@ class LiveRecording:
         meta: dict[str, Any],
         on_burst: Callable[[BurstSeen], None] | None = None,
     ) -> None:
-        from detector.bursts import StreamingDetector
+        from hypnic.detector.bursts import StreamingDetector
 
         assert session.settings is not None
         self.plan = plan
@@ -343,7 +343,7 @@ class LiveRecording:
             self.writer.add_event(note)
 
     def _open(self, start_utc: datetime) -> None:
-        from recordings.recording import RecordingWriter
+        from hypnic.recordings.recording import RecordingWriter
 
         settings = self.session.settings
         assert settings is not None
@@ -442,9 +442,9 @@ class LiveRecorder:
     end_reasons: dict[str, str] = field(default_factory=dict)
 
     def _make_clock(self) -> None:
-        from firmware_bridge.clock import RealClock, ScaledClock, VirtualClock
-        from firmware_bridge.sim_device import SimWorld, night_start_utc
-        from firmware_bridge.spec import sim_config
+        from hypnic.firmware_bridge.clock import RealClock, ScaledClock, VirtualClock
+        from hypnic.firmware_bridge.sim_device import SimWorld, night_start_utc
+        from hypnic.firmware_bridge.spec import sim_config
 
         if not self.plan.simulated:
             self.clock = self.clock or RealClock()
@@ -462,10 +462,10 @@ class LiveRecorder:
 
     async def run(self) -> list[LiveRecording]:
         """Set up every sensor, stream until stopped, close everything; the recordings made."""
-        from firmware_bridge.scan import check_adapter
-        from firmware_bridge.spec import build_session
-        from firmware_bridge.transport import SensorError
         from hypnic.errors import InputError
+        from hypnic.firmware_bridge.scan import check_adapter
+        from hypnic.firmware_bridge.spec import build_session
+        from hypnic.firmware_bridge.transport import SensorError
 
         self._make_clock()
         assert self.clock is not None
@@ -567,8 +567,8 @@ class LiveRecorder:
         return "  ||  ".join(r.status() for r in self.recordings)
 
     def _meta(self, sp: SensorPlan, session: SensorSession) -> dict[str, Any]:
-        from firmware_bridge.sim_device import night_start_utc
-        from firmware_bridge.spec import sim_config
+        from hypnic.firmware_bridge.sim_device import night_start_utc
+        from hypnic.firmware_bridge.spec import sim_config
 
         assert session.settings is not None
         meta: dict[str, Any] = {
@@ -595,7 +595,7 @@ def _warm_up_detector() -> None:
     """Compile the detector's kernels now, not while the first notifications queue up."""
     import numpy as np
 
-    from detector.bursts import StreamingDetector
+    from hypnic.detector.bursts import StreamingDetector
 
     det = StreamingDetector(50.0)
     det.process(np.arange(8) / 50.0, np.zeros((8, 3), dtype=np.float32))
@@ -634,7 +634,7 @@ def _install_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> li
 def finalize(rec: LiveRecording, plan: RecordPlan) -> Path:
     """Analyse a finished recording as ``hypnic detect`` would; write ``<folder>/analysis``."""
     from hypnic.pipeline import analyze_stream, write_outputs
-    from recordings.recording import open_recording
+    from hypnic.recordings.recording import open_recording
 
     analysis = analyze_stream(
         open_recording(rec.plan.folder),

@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recordings.recording import repair
+    from hypnic.recordings.recording import repair
 
     print(repair(args.recording).summary())
     return 0

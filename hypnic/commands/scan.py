@@ -6,8 +6,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from firmware_bridge.scan import FoundSensor
-    from firmware_bridge.sim_device import SimWorld
+    from hypnic.firmware_bridge.scan import FoundSensor
+    from hypnic.firmware_bridge.sim_device import SimWorld
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise InputError("--timeout", f"must be a positive number of seconds, got {args.timeout:g}")
     found = asyncio.run(_scan(args))
-    from firmware_bridge.scan import format_table
+    from hypnic.firmware_bridge.scan import format_table
 
     if not found:
         print("no sensors heard" + ("" if args.all else " (--all lists every BLE device)"))
@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _scan(args: argparse.Namespace) -> list[FoundSensor]:
-    from firmware_bridge.scan import check_adapter, scan
-    from firmware_bridge.transport import SensorError
     from hypnic.errors import InputError
+    from hypnic.firmware_bridge.scan import check_adapter, scan
+    from hypnic.firmware_bridge.transport import SensorError
 
     scanner_kwargs: dict[str, object] = {}
     client_kwargs: dict[str, object] = {}
     if args.sim:
-        from firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
+        from hypnic.firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
 
         world = _sim_world()
         scanner_kwargs = {"backend": SimBleakScanner, "world": world}
@@ -84,8 +84,8 @@ def _sim_world() -> SimWorld:
     """One simulated sensor of each model (Verity Sense, H10, MetaWear)."""
     from datetime import datetime, timezone
 
-    from firmware_bridge.clock import VirtualClock
-    from firmware_bridge.sim_device import MODELS, SimConfig, SimWorld
+    from hypnic.firmware_bridge.clock import VirtualClock
+    from hypnic.firmware_bridge.sim_device import MODELS, SimConfig, SimWorld
 
     world = SimWorld(VirtualClock(datetime.now(timezone.utc)))
     for i, model in enumerate(MODELS):

@@ -110,16 +110,16 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
-    from benchmarks.synth import simulate_night
-    from benchmarks.synth_io import atomic_files, write_night_csv
-    from benchmarks.synth_params import (
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.benchmarks.synth_io import atomic_files, write_night_csv
+    from hypnic.benchmarks.synth_params import (
         coarse_sensor,
         default_params,
         quiet_sleeper,
         robust_params,
         with_removals,
     )
-    from recordings.outputs import write_json
+    from hypnic.recordings.outputs import write_json
 
     params = robust_params() if args.robust else default_params()
     if args.coarse:

@@ -755,7 +755,7 @@ def write_night_report(
     target = check_target(Path(out) if out is not None else dir_path / "report.html")
     written = write_html(target, build_night_html(folder, lang, lights_off))
     if out is None:  # DIR/report.html: listed among our files, so a later detect may replace it
-        from recordings.outputs import note_written
+        from hypnic.recordings.outputs import note_written
 
         note_written(dir_path, [target.name])
     return written

@@ -341,7 +341,7 @@ def timeline_panels(summary: dict[str, Any], traces: dict[str, np.ndarray] | Non
 def _temperature_panel(ax: Any, t_s: np.ndarray, c: np.ndarray, lang: str) -> None:
     from matplotlib.ticker import MultipleLocator
 
-    from detector.nonwear import OFF_SKIN_C
+    from hypnic.detector.nonwear import OFF_SKIN_C
 
     step = np.diff(t_s)
     usual = float(np.median(step)) if step.size else TEMPERATURE_BREAK_S

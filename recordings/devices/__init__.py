@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from recordings.devices import actigraph, axivity, edf_input, geneactiv
-from recordings.samples import SampleStream
+from hypnic.recordings.devices import actigraph, axivity, edf_input, geneactiv
+from hypnic.recordings.samples import SampleStream
 
 #: Bytes of a file's start that every sniffer here decides on.
 HEAD_BYTES = 4096

@@ -73,8 +73,8 @@ from typing import Any
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.devices._packing import unpack12
-from recordings.devices._stream import (
+from hypnic.recordings.devices._packing import unpack12
+from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
     DECODE_ERRORS,
     Batch,
@@ -82,7 +82,7 @@ from recordings.devices._stream import (
     device_stream,
     placement_from_text,
 )
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _GT3X_MEMBERS = {

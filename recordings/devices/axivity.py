@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.devices._stream import (
+from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
     CLOCK_NAIVE,
     Batch,
@@ -57,7 +57,7 @@ from recordings.devices._stream import (
     device_stream,
     placement_from_text,
 )
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 BLOCK_BYTES = 512
 _MD = 0x444D  # "MD" little-endian (cwa.h)

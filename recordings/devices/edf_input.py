@@ -44,16 +44,16 @@ from pathlib import Path
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.devices._stream import (
+from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
     Batch,
     DecodeState,
     device_stream,
     placement_from_text,
 )
-from recordings.edf_reader import parse_tals
-from recordings.edf_writer import PAD_DIGITAL
-from recordings.samples import SampleStream
+from hypnic.recordings.edf_reader import parse_tals
+from hypnic.recordings.edf_writer import PAD_DIGITAL
+from hypnic.recordings.samples import SampleStream
 
 _EDF_MAGIC = b"0       "
 _BDF_MAGIC = b"\xffBIOSEMI"

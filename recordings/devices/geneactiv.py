@@ -44,15 +44,15 @@ from typing import NamedTuple
 import numpy as np
 
 from hypnic.errors import InputError
-from recordings.devices._packing import unpack12
-from recordings.devices._stream import (
+from hypnic.recordings.devices._packing import unpack12
+from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
     Batch,
     DecodeState,
     device_stream,
     placement_from_text,
 )
-from recordings.samples import SampleStream
+from hypnic.recordings.samples import SampleStream
 
 _PAGE_MARK = b"Recorded Data"
 _HEX_PER_SAMPLE = 12

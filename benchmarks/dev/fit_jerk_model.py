@@ -1,6 +1,6 @@
 """Choose the weights of the jerk model (``detector.classify.JERK_WEIGHTS``) on synthetic nights.
 
-Run ``python -m benchmarks.fit_jerk_model [N]``: it generates N nights (default 144, seeds 500 on) with the
+Run ``python -m hypnic.benchmarks.dev.fit_jerk_model [N]``: it generates N nights (default 144, seeds 500 on) with the
 *default* generator parameters over every rate, both placements, noise 90-300 µg/√Hz, amplitude
 scales ×0.5-×2, rotations, gaps and non-wear, collects the features of every transient burst with
 whether it is a true hypnic jerk (the window feature from the *estimated* onset, the shape
@@ -16,16 +16,15 @@ import sys
 import numpy as np
 from scipy.optimize import minimize
 
-from benchmarks.scoring import match
+from hypnic.benchmarks.scoring import match
 
 
 def collect(seeds: range) -> tuple[np.ndarray, np.ndarray]:
-    from benchmarks.synth import simulate_night
-    from detector import classify
+    from hypnic.benchmarks.synth import simulate_night
+    from hypnic.detector import classify
+    from hypnic.detector.bursts import EVENT_DTYPE
     from hypnic.pipeline import analyze_stream
-    from recordings.samples import SampleStream
-
-    from detector.bursts import EVENT_DTYPE
+    from hypnic.recordings.samples import SampleStream
 
     # Only the features and the onset are needed here: a zero model of the right width lets the
     # pipeline run whatever columns jerk_features has now.

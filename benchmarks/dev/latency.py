@@ -13,7 +13,7 @@ against the simulated sensor playing a stretch of a synthetic night, and reports
 - **burst end to closing sample**: how long after a burst's end the sample came whose
   notification let the detector close it (its quiet time, and the rest of that frame).
 
-``python -m benchmarks.latency [--speed X|max] [--duration S] [--model verity|h10|metawear]
+``python -m hypnic.benchmarks.dev.latency [--speed X|max] [--duration S] [--model verity|h10|metawear]
 [--json]``. With ``--speed max`` the night plays as fast as the host can; each notification is
 still processed as soon as it arrives, so the host latency is measured the same way.
 """
@@ -62,9 +62,9 @@ def measure_latency(
         ``samples_per_frame``, ``fs``, ``burst_end_to_closing_sample_s`` (median, p95,
         max; on the sensor's clock), ``speed``, ``model``.
     """
-    from firmware_bridge.clock import ScaledClock, VirtualClock
-    from firmware_bridge.sim_device import MODELS, SimWorld, night_start_utc
     from hypnic.commands.record import BurstSeen, LivePrinter, LiveRecorder, plan_recording
+    from hypnic.firmware_bridge.clock import ScaledClock, VirtualClock
+    from hypnic.firmware_bridge.sim_device import MODELS, SimWorld, night_start_utc
 
     seen: list[BurstSeen] = []
     options = f"seed={seed},start={start_s:g},model={model}" + (f",fs={fs:g}" if fs else "")
@@ -134,7 +134,7 @@ def describe(result: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Command line: print the figures (or one JSON object with ``--json``)."""
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks.latency", description=__doc__.split("\n\n")[0]
+        prog="python -m hypnic.benchmarks.dev.latency", description=__doc__.split("\n\n")[0]
     )
     p.add_argument("--speed", default="20", help="clock speed factor or 'max' (default 20)")
     p.add_argument("--duration", type=float, default=600.0, help="seconds of night (default 600)")
