@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hypnic.extras import require
+
+    require("cohort", "batch")
     import os
     import sys
 

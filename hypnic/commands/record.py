@@ -648,6 +648,9 @@ def finalize(rec: LiveRecording, plan: RecordPlan) -> Path:
 def run(args: argparse.Namespace) -> int:
     from hypnic.errors import InputError
 
+    from hypnic.extras import require
+
+    require("ble", "record")
     plan = plan_recording(args)
     printer = LivePrinter()
     recorder = LiveRecorder(plan, printer)

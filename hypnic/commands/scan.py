@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hypnic.extras import require
+
+    require("ble", "scan")
     import asyncio
     import math
 
