@@ -1,8 +1,10 @@
 """hypnic: what the body did while falling asleep, from a wrist or ankle accelerometer.
 
-The package is the command line and the wiring between the stages, which live in their own
-top-level packages so the flow reads from the folder names:
-``firmware_bridge`` (bytes) -> ``recordings`` (samples) -> ``detector`` (events, summary) -> report.
+The flow reads from the folder names, each a subpackage of this one: ``firmware_bridge`` (bytes)
+-> ``recordings`` (samples) -> ``detector`` (events, summary) -> the use cases here (detect,
+replay, record, export, batch) -> ``commands`` (the command line) and ``report``.
 """
 
-__version__ = "0.1.0"
+from hypnic.recordings.provenance import VERSION as __version__
+
+__all__ = ["__version__"]

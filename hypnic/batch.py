@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 LABELS = ("hypnic_jerk", "plm", "lm", "large_movement", "other")
 NIGHT_COLUMNS = (

@@ -14,7 +14,7 @@ import sys
 import threading
 
 from hypnic import __version__
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 # Order is the order shown by --help.
 COMMANDS = (

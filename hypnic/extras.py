@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 #: extra -> the modules it brings.
 EXTRAS = {"ble": ("bleak",), "cohort": ("distributed",)}

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from hypnic import __version__
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 #: Longest span of time analysed at once. Night scoring keeps a 1-s grid over the whole span

@@ -4,7 +4,7 @@ The file is parsed by pyarrow's streaming CSV reader, block by block, so a 7-day
 (60 M rows, ~2.5 GB) is never in memory at once. gzip-compressed files are recognised by their
 magic bytes, not by their name.
 
-Every problem in the file becomes a one-line :class:`~hypnic.errors.InputError` naming the file
+Every problem in the file becomes a one-line :class:`~hypnic.recordings.errors.InputError` naming the file
 and, where there is one, the line. pyarrow reports *what* is wrong in a block but not on which
 line, so on an error the file is scanned again, line by line in Python, from the first row of the
 failing block to find the line (:func:`_diagnose`). That slow scan only runs on the error path.
@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 
 REQUIRED_COLUMNS = ("t", "x", "y", "z")

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleChunk
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hypnic.errors import InputError
 from hypnic.recordings.edf_writer import _HEADER_FIELDS, _MONTHS, _SIGNAL_FIELDS, OnsetFormatter
+from hypnic.recordings.errors import InputError
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # EDF+ §2.2.2: onset, optional duration after 0x15, texts separated by 0x14, closed by 0x14 0x00.

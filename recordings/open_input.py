@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 HEAD_BYTES = 1 << 16
@@ -37,7 +37,7 @@ class InputFormat(NamedTuple):
         Whether this reader takes the input; ``head`` is empty for a folder. Must be cheap and
         must not raise.
     open : callable ``(path: Path, *, start: str | None) -> SampleStream``
-        Opens the input; raises :class:`~hypnic.errors.InputError` on bad content.
+        Opens the input; raises :class:`~hypnic.recordings.errors.InputError` on bad content.
     """
 
     name: str

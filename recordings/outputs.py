@@ -41,8 +41,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypnic import __version__
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
+from hypnic.recordings.provenance import VERSION
 
 EVENT_COLUMNS = (
     "onset_s",
@@ -137,7 +137,7 @@ def _write_marker(folder: Path, files: Iterable[str]) -> None:
     if _marker_files(folder) == files:
         return
     text = json.dumps(
-        {"written_by": "hypnic", "version": __version__, "files": sorted(files)}, indent=1
+        {"written_by": "hypnic", "version": VERSION, "files": sorted(files)}, indent=1
     )
     fd, tmp = tempfile.mkstemp(prefix=f"{MARKER}.", suffix=".tmp", dir=folder)
     try:

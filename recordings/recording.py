@@ -48,8 +48,6 @@ from typing import Any
 
 import numpy as np
 
-from hypnic import __version__
-from hypnic.errors import InputError
 from hypnic.recordings.edf_reader import (
     EdfHeader,
     TimekeepingCheck,
@@ -69,6 +67,8 @@ from hypnic.recordings.edf_writer import (
     set_record_count,
     to_digital,
 )
+from hypnic.recordings.errors import InputError
+from hypnic.recordings.provenance import VERSION
 from hypnic.recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
 
 SIGNAL_FILE = "signal.edf"
@@ -583,7 +583,7 @@ class RecordingWriter:
 
         After a failed write (see :meth:`append`) it closes the files as they are and raises
         nothing: the failure was reported once. A failure while closing raises
-        :class:`~hypnic.errors.InputError`; the folder is then as a killed writer leaves it.
+        :class:`~hypnic.recordings.errors.InputError`; the folder is then as a killed writer leaves it.
         """
         if self._closed:
             return
@@ -765,7 +765,7 @@ def _base_meta(
         "range_g": range_g,
         "start_utc": _iso(start),
         "utc_offset_s": utc_offset_s,
-        "software_version": __version__,
+        "software_version": VERSION,
         "record_duration_s": float(duration),
         "samples_per_record": samples_per_record,
         "pad_value": PAD_DIGITAL,
@@ -827,7 +827,7 @@ class _AuxLines:
     """Reads aux.jsonl line by line, in step with the samples: bounded memory.
 
     Only whole lines count (a torn last line of a killed writer is not data); a line that is not
-    the writer's JSON is a one-line :class:`~hypnic.errors.InputError`.
+    the writer's JSON is a one-line :class:`~hypnic.recordings.errors.InputError`.
     """
 
     def __init__(self, file: Path, channels: tuple[str, ...]) -> None:
@@ -1011,7 +1011,7 @@ def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The events of a recording folder, in the order they were added.
 
     A torn last line (writer killed mid-line) is skipped; any other line that is not a JSON
-    object is a one-line :class:`~hypnic.errors.InputError`.
+    object is a one-line :class:`~hypnic.recordings.errors.InputError`.
     """
     folder, _ = _locate(path)
     file = folder / EVENTS_FILE

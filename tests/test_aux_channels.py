@@ -34,7 +34,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.csv_input import open_csv
 from hypnic.recordings.devices.actigraph import open_gt3x
 from hypnic.recordings.devices.axivity import open_cwa

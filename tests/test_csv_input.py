@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hypnic.recordings.csv_input as csv_input
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.csv_input import open_csv, parse_start
 from hypnic.recordings.open_input import (
     FORMATS,

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.devices import HEAD_BYTES, READERS, sniff_device
 from hypnic.recordings.devices._stream import placement_from_text
 from hypnic.recordings.devices.actigraph import decode_parameter_float, open_gt3x

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.devices import HEAD_BYTES, READERS, sniff_device
 from hypnic.recordings.devices.actigraph import open_gt3x
 from hypnic.recordings.devices.axivity import open_cwa

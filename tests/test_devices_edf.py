@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.devices import HEAD_BYTES, sniff_device
 from hypnic.recordings.devices.edf_input import STANDARD_GRAVITY, find_accelerometer, open_edf
 from hypnic.recordings.edf_writer import EdfAppendWriter, record_layout, to_digital

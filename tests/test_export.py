@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypnic import cli
 from hypnic.benchmarks.synth import simulate_night
 from hypnic.detector.bursts import BurstParams, gap_threshold_s
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.pipeline import analyze_stream
 from hypnic.recordings import edf_export
 from hypnic.recordings.edf_export import SampleGrid, events_csv_path, export_edf, grid_layout

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hypnic.detector.bursts import StreamingDetector
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.pipeline import analyze_stream, write_outputs
 from hypnic.recordings.recording import META_FILE, RecordingWriter, open_recording
 from hypnic.recordings.replay import frames

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 import hypnic.cli
 import hypnic.recordings.edf_writer
 import hypnic.recordings.recording
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.recording import RecordingWriter, open_recording, read_events, repair
 from tests.test_fuzz_mutations import one_line_naming
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import hypnic.cli
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.recording import RecordingWriter, open_recording
 from tests.test_fuzz_mutations import one_line_naming
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.report.diary import COLUMNS, read_diary
 from tests.test_fuzz_mutations import fuzz_pair, mutated, one_line_naming
 

@@ -3,7 +3,7 @@
 The fuzz tests (``tests/test_fuzz_*.py``) feed readers arbitrary and mutated input and accept
 exactly two outcomes: samples that keep the :class:`~recordings.samples.SampleChunk` promises
 (strictly increasing finite ``t``, finite float32 ``xyz`` of shape (n, 3), well-formed gaps), or
-one :class:`~hypnic.errors.InputError` whose message is one line naming the file. Anything else
+one :class:`~hypnic.recordings.errors.InputError` whose message is one line naming the file. Anything else
 (another exception, a hang, a huge allocation) fails the test.
 
 Each target runs twice: a quick run in the normal suite (:data:`QUICK` examples) and a long one
@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 #: Examples per target in the normal suite, and behind ``-m fuzz``.

@@ -114,7 +114,7 @@ def test_every_seed_is_read_by_its_own_reader(tmp_path: Path) -> None:
 def test_a_refusal_names_the_file(tmp_path: Path) -> None:
     import pytest
 
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
 
     path = tmp_path / "x.cwa"
     path.write_bytes(b"MD" + bytes(510))  # an Axivity header block of zeros

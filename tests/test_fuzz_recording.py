@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.edf_writer import _HEADER_FIELDS, _SIGNAL_FIELDS
 from hypnic.recordings.recording import (
     EVENTS_FILE,

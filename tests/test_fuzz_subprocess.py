@@ -97,7 +97,7 @@ def make_inputs(base: Path, per_kind: int, seed: int) -> list[Path]:
 
 def child(paths: list[str]) -> int:
     """Read every input; 0 all read, 2 some refused (InputError); anything else propagates."""
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
     from hypnic.recordings.open_input import open_input
     from hypnic.report.diary import read_diary
 

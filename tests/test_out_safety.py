@@ -27,7 +27,7 @@ import pytest
 
 import hypnic.cli
 import hypnic.recordings.outputs as outputs
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.outputs import MARKER, check_output_folder, staged_output
 
 OURS = {"events.csv", "summary.json", "traces.npz"}

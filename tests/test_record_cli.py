@@ -275,7 +275,7 @@ def test_a_real_sensor_path_over_the_simulated_radio(tmp_path, monkeypatch, no_f
     import asyncio
 
     from hypnic.commands.record import SUSPEND_WARNING, LiveRecorder, add_parser, plan_recording
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
     from hypnic.firmware_bridge.clock import RealClock
     from hypnic.firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
     from hypnic.firmware_bridge.sim_device import SimConfig, SimWorld

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import hypnic.cli
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.outputs import MARKER
 from hypnic.report import signs
 from hypnic.report.folder import NightFolder, read_folder

@@ -20,7 +20,7 @@ from hypnic.benchmarks.synth_params import (
     with_removals,
 )
 from hypnic.benchmarks.synth_temperature import hold
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import hypnic
 import hypnic.cli
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.report import signs, stats
 from hypnic.report.diary import read_diary
 from hypnic.report.trends import build_trends_html, comparisons, link_diary, load_nights

@@ -15,7 +15,7 @@ from hypnic.detector import two_sensors as ts
 from hypnic.detector.alignment import ClockMap
 from hypnic.detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
 from hypnic.detector.epochs import regular_grid
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 NIGHT_S = 4000.0
 ASLEEP = [(0.0, NIGHT_S, 0.0, NIGHT_S)]  # one night, asleep throughout

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from hypnic.batch import run_batch
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
 
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     if workers < 1:

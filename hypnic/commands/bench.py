@@ -57,7 +57,7 @@ def _accuracy(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from hypnic.benchmarks.accuracy import format_table, grid, run, smoke_grid
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
 
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     bad = [c for c in conditions if c not in CONDITIONS + EXTRA_CONDITIONS]

@@ -131,8 +131,8 @@ class RecordPlan:
 
 def plan_recording(args: argparse.Namespace) -> RecordPlan:
     """Check the options and the output folder; one-line :class:`InputError` on any problem."""
-    from hypnic.errors import InputError
     from hypnic.firmware_bridge.spec import parse_sensor, sim_config
+    from hypnic.recordings.errors import InputError
 
     specs = []
     for text in args.sensor:
@@ -200,7 +200,7 @@ def plan_recording(args: argparse.Namespace) -> RecordPlan:
 
 
 def _speed(text: str) -> float:
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
 
     if str(text).lower() == "max":
         return math.inf
@@ -393,7 +393,7 @@ class LiveRecording:
 
     def close(self) -> None:
         """Close the last burst and the writer (the folder is then complete)."""
-        from hypnic.errors import InputError
+        from hypnic.recordings.errors import InputError
 
         if self.writer is None:
             return
@@ -462,10 +462,10 @@ class LiveRecorder:
 
     async def run(self) -> list[LiveRecording]:
         """Set up every sensor, stream until stopped, close everything; the recordings made."""
-        from hypnic.errors import InputError
         from hypnic.firmware_bridge.scan import check_adapter
         from hypnic.firmware_bridge.spec import build_session
         from hypnic.firmware_bridge.transport import SensorError
+        from hypnic.recordings.errors import InputError
 
         self._make_clock()
         assert self.clock is not None
@@ -646,9 +646,8 @@ def finalize(rec: LiveRecording, plan: RecordPlan) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hypnic.errors import InputError
-
     from hypnic.extras import require
+    from hypnic.recordings.errors import InputError
 
     require("ble", "record")
     plan = plan_recording(args)

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import math
 
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
 
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise InputError("--timeout", f"must be a positive number of seconds, got {args.timeout:g}")
@@ -57,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _scan(args: argparse.Namespace) -> list[FoundSensor]:
-    from hypnic.errors import InputError
     from hypnic.firmware_bridge.scan import check_adapter, scan
     from hypnic.firmware_bridge.transport import SensorError
+    from hypnic.recordings.errors import InputError
 
     scanner_kwargs: dict[str, object] = {}
     client_kwargs: dict[str, object] = {}

@@ -87,7 +87,7 @@ def truth_path(out: str) -> str:
 def _check(args: argparse.Namespace) -> None:
     import math
 
-    from hypnic.errors import InputError
+    from hypnic.recordings.errors import InputError
 
     if args.seed < 0:
         raise InputError("--seed", f"must be >= 0, got {args.seed}")

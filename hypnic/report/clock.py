@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 #: Nights run from noon to noon (GGIR's convention, as in detector.night; DOMAIN.md §4.1):
 #: the evening of a night is the date 12 h before its sleep onset.

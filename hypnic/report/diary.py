@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.report.clock import parse_hhmm
 
 COLUMNS = ("date", "tags", "lights_off", "notes")

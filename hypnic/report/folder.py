@@ -1,6 +1,6 @@
 """Reading what ``hypnic detect --out DIR`` wrote: summary.json, events.csv and traces.npz.
 
-Problems become one-line :class:`~hypnic.errors.InputError` s naming the file. ``traces.npz`` is
+Problems become one-line :class:`~hypnic.recordings.errors.InputError` s naming the file. ``traces.npz`` is
 optional (older outputs have none): without it the report leaves its plots of movement and
 posture out.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 #: Columns of events.csv the report reads (CONTRACT.md, outputs; features from pipeline.py).
 FLOAT_COLUMNS = (

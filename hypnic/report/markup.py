@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 
 class Markup(str):

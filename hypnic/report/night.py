@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.report import clock, plots, signs
 from hypnic.report.folder import NightFolder, read_folder
 from hypnic.report.markup import (

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hypnic import __version__
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.report import clock, plots, signs, stats
 from hypnic.report.diary import DiaryEntry, read_diary
 from hypnic.report.folder import read_summary

@@ -5,7 +5,7 @@ Each reader is recognised by content, not by the file's name, and returns a
 :class:`~recordings.samples.SampleStream`: ``t`` in seconds from the first sample, acceleration in
 g, chunks of bounded size, ``stream.gaps`` for spans the file shows to be damaged or missing
 (complete once the stream is read), and ``info.meta`` with device, serial, firmware, range, clock
-and the tallies of what was dropped. Bad input gives one :class:`~hypnic.errors.InputError`.
+and the tallies of what was dropped. Bad input gives one :class:`~hypnic.recordings.errors.InputError`.
 
 :data:`READERS` lists ``(name, sniff, open)``: ``sniff(head, path) -> bool`` looks at the first
 bytes (at least 256; :data:`HEAD_BYTES` is plenty) and must not raise; ``open(path, *,

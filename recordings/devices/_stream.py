@@ -6,7 +6,7 @@ records them, auxiliary channels (skin temperature, light) at their own times. T
 them into the project's stream: ``t`` from the first sample, the absolute start in UTC, gaps and
 idle spans moved into ``stream.gaps`` and ``stream.idle`` as the reader finds them, each batch's
 auxiliary samples handed on in the chunk made from that batch, and every decoding failure as one
-:class:`~hypnic.errors.InputError` line, never a traceback.
+:class:`~hypnic.recordings.errors.InputError` line, never a traceback.
 
 Times stay relative to an integer origin while decoding so float64 keeps sub-microsecond
 resolution (epoch seconds ~1.7e9 would leave ~2e-7 s).
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
 
 #: Default size of a chunk handed on (samples). 2^20 samples are ~20 MB as t + xyz.

@@ -72,7 +72,6 @@ from typing import Any
 
 import numpy as np
 
-from hypnic.errors import InputError
 from hypnic.recordings.devices._packing import unpack12
 from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
@@ -82,6 +81,7 @@ from hypnic.recordings.devices._stream import (
     device_stream,
     placement_from_text,
 )
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 _ZIP_MAGIC = b"PK\x03\x04"

@@ -48,7 +48,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hypnic.errors import InputError
 from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
     CLOCK_NAIVE,
@@ -57,6 +56,7 @@ from hypnic.recordings.devices._stream import (
     device_stream,
     placement_from_text,
 )
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 BLOCK_BYTES = 512

@@ -43,7 +43,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hypnic.errors import InputError
 from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
     Batch,
@@ -53,6 +52,7 @@ from hypnic.recordings.devices._stream import (
 )
 from hypnic.recordings.edf_reader import parse_tals
 from hypnic.recordings.edf_writer import PAD_DIGITAL
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 _EDF_MAGIC = b"0       "

@@ -43,7 +43,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hypnic.errors import InputError
 from hypnic.recordings.devices._packing import unpack12
 from hypnic.recordings.devices._stream import (
     CHUNK_SAMPLES,
@@ -52,6 +51,7 @@ from hypnic.recordings.devices._stream import (
     device_stream,
     placement_from_text,
 )
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
 
 _PAGE_MARK = b"Recorded Data"
