@@ -27,9 +27,17 @@ MAX_WHEEL_BYTES = 1_500_000
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    import shutil
+
+    # Built from a copy: setuptools leaves a build/ folder beside the sources it builds.
+    src = tmp_path_factory.mktemp("src") / "hypnic"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".bench-cache", "demo-out",
+        ".hypothesis", ".pytest_cache", "tests",
+    ))
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
         capture_output=True, text=True,
     )
     if proc.returncode != 0 and "network" in (proc.stderr + proc.stdout).lower():
