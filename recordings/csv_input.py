@@ -31,7 +31,6 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hypnic.recordings.errors import InputError
+from hypnic.recordings.reader_common import parse_start, read_head
 from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 
 REQUIRED_COLUMNS = ("t", "x", "y", "z")
@@ -57,43 +57,6 @@ BLOCK_BYTES = 1 << 20
 # Largest acceleration that survives the cast to float32 (SampleChunk.xyz) as a finite number.
 _F32_MAX = float(np.finfo(np.float32).max)
 _ARROW_BAD_VALUE = re.compile(r"invalid value '(.*)'", re.DOTALL)
-
-
-def parse_start(start: str) -> tuple[str, float]:
-    """Parse ``--start`` (ISO 8601, with or without a UTC offset; naive means UTC).
-
-    Parameters
-    ----------
-    start : str
-        For example ``2024-03-01T22:30:00+01:00``, ``2024-03-01T21:30:00Z`` or
-        ``2024-03-01 21:30``.
-
-    Returns
-    -------
-    start_utc : str
-        The same instant in UTC, ISO 8601 with an explicit ``+00:00``.
-    utc_offset_s : float
-        The offset the value was given in (local time minus UTC), 0 for a naive value.
-
-    Raises
-    ------
-    InputError
-        ``--start`` is not an ISO 8601 date and time.
-    """
-    text = start.strip()
-    if text[-1:] in ("Z", "z"):  # Python 3.10's fromisoformat does not take "Z"
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            "--start",
-            f"{start!r} is not an ISO 8601 date and time (for example 2024-03-01T22:30:00+01:00)",
-        ) from None
-    offset = when.utcoffset()
-    if offset is None:
-        when, offset = when.replace(tzinfo=timezone.utc), timedelta(0)
-    return when.astimezone(timezone.utc).isoformat(), offset.total_seconds()
 
 
 def is_gzip(head: bytes) -> bool:
@@ -160,8 +123,6 @@ def _read_head(path: Path) -> bytes:
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a folder, not a CSV file")
-    from hypnic.recordings.open_input import read_head
-
     return read_head(path, HEAD_BYTES)
 
 

@@ -1,8 +1,8 @@
 """Open any input the commands take, choosing the reader by the file's content.
 
 A small registry: each :class:`InputFormat` has a ``sniff(head, path)`` that looks at the first
-:data:`HEAD_BYTES` bytes (empty for a folder) and the path, and an ``open(path, *, start)`` that
-returns a :class:`~recordings.samples.SampleStream`. The first format whose sniff says yes opens
+:data:`recordings.reader_common.HEAD_BYTES` bytes (empty for a folder) and the path, and an
+``open(path, *, start)`` that returns a :class:`~recordings.samples.SampleStream`. The first format whose sniff says yes opens
 the input. Formats with magic bytes (device files, our own recording folders) go before ``csv``:
 its sniff accepts any text, and any name ending in ``.csv``, so that a damaged CSV gets the CSV
 reader's precise message rather than "not a recognised recording".
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hypnic.recordings.errors import InputError
+from hypnic.recordings.reader_common import read_head
 from hypnic.recordings.samples import SampleStream
 
-HEAD_BYTES = 1 << 16
 UNKNOWN_FORMAT = (
     "not a recognised recording: expected CSV (t,x,y,z), .cwa, .bin, .gt3x, EDF+ "
     "or a recording folder"
@@ -71,17 +71,6 @@ FORMATS: list[InputFormat] = [
     *(InputFormat(name, sniff, opener) for name, sniff, opener in _device_readers()),
     InputFormat("csv", _lazy("hypnic.recordings.csv_input", "sniff_csv"), _lazy("hypnic.recordings.csv_input", "open_csv")),
 ]
-
-
-def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
-    """The first ``n`` bytes of a file, with unreadable files as one-line InputErrors."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n)
-    except PermissionError:
-        raise InputError(path, "cannot read the file: permission denied") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
 
 
 def detect_format(path: str | os.PathLike[str]) -> InputFormat:

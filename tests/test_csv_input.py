@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hypnic.recordings.csv_input as csv_input
+from hypnic.recordings.csv_input import open_csv
 from hypnic.recordings.errors import InputError
-from hypnic.recordings.csv_input import open_csv, parse_start
 from hypnic.recordings.open_input import (
     FORMATS,
     UNKNOWN_FORMAT,
@@ -28,6 +28,7 @@ from hypnic.recordings.open_input import (
     detect_format,
     open_input,
 )
+from hypnic.recordings.reader_common import parse_start
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from hypnic.recordings.errors import InputError
+from hypnic.recordings.reader_common import parse_start
 from hypnic.recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
 
 #: Default size of a chunk handed on (samples). 2^20 samples are ~20 MB as t + xyz.
@@ -191,8 +192,6 @@ def device_stream(
     meta["device_start_utc"] = device_start_utc
     start_utc = device_start_utc
     if start is not None:
-        from hypnic.recordings.csv_input import parse_start
-
         start_utc, utc_offset_s = parse_start(start)
         meta["start_source"] = "--start (overrides the device clock)"
     else:
