@@ -41,8 +41,6 @@ from hypnic.report.markup import (
 )
 from hypnic.report.texts import LANGS, plain, reason_text, text
 
-#: Close-ups drawn per report; a restless night can have many more jerks than anyone reads.
-MAX_CLOSEUPS = 24
 #: A snippet belongs to a jerk whose onset (events.csv, 6 significant digits) is this close.
 SNIPPET_MATCH_S = 0.5
 #: Checklist of questions only the wearer can answer (text keys).
@@ -442,7 +440,7 @@ class _Night:
             parts.append(tag("p", self.t("jerks_none")))
             return join(parts)
         parts.append(tag("p", self.t("jerks_intro")))
-        if len(jerks) > MAX_CLOSEUPS:
+        if len(jerks) > signs.MAX_CLOSEUPS:
             parts.append(
                 tag(
                     "p",
@@ -453,7 +451,7 @@ class _Night:
                     ),
                 )
             )
-        shown = jerks[:MAX_CLOSEUPS]
+        shown = jerks[: signs.MAX_CLOSEUPS]
         snips = [self._snippet(e["onset_s"]) for _, e in shown]
         pngs: dict[int, bytes] = {}
         if self.traces is not None:

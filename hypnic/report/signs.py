@@ -1,4 +1,5 @@
-"""Reference numbers the report compares a night with, and the signs worth discussing with a GP.
+"""Reference numbers the report compares a night with, the signs worth discussing with a GP, and
+every number a page names (:func:`constant`).
 
 Each constant says where it comes from. Two of the three signs have no published threshold for an
 accelerometer; their limits are this tool's own rules of thumb and the report says so.
@@ -31,6 +32,11 @@ JERKS_HEURISTIC = 10
 #: (20 RLS patients, 10-15 nights, ankle accelerometer; DOMAIN.md §2.3).
 PLMS_NIGHT_TO_NIGHT_PER_H = 25.1
 
+#: Close-ups of hypnic jerks drawn per night report; a restless night can have many more jerks
+#: than anyone reads. Here, with the other numbers a page shows, so that the night report
+#: (which draws them) and this module (which names them) do not import each other.
+MAX_CLOSEUPS = 24
+
 #: Labels counted as "other movements during sleep" (the sign ``moves``).
 MOVE_LABELS = ("large_movement", "other")
 
@@ -42,6 +48,7 @@ _SHOWN = (
     "MOVES_HEURISTIC_PER_H",
     "JERKS_HEURISTIC",
     "PLMS_NIGHT_TO_NIGHT_PER_H",
+    "MAX_CLOSEUPS",
 )
 
 
@@ -55,9 +62,9 @@ def jerk_window_s() -> tuple[float, float]:
 def constant(name: str) -> float:
     """The value of a named constant shown on a page.
 
-    Besides this module's constants: ``JERK_WINDOW_BEFORE_MIN`` and ``JERK_WINDOW_AFTER_MIN``
-    (the detector's jerk-counting window in minutes), ``MAX_CLOSEUPS`` (close-ups per report),
-    ``MIN_NIGHTS`` and ``INTERVAL_LEVEL_PCT`` (trends comparisons).
+    Besides this module's constants (``MAX_CLOSEUPS`` among them: close-ups per report):
+    ``JERK_WINDOW_BEFORE_MIN`` and ``JERK_WINDOW_AFTER_MIN`` (the detector's jerk-counting
+    window in minutes), ``MIN_NIGHTS`` and ``INTERVAL_LEVEL_PCT`` (trends comparisons).
     """
     if name in _SHOWN:
         return globals()[name]
@@ -65,10 +72,6 @@ def constant(name: str) -> float:
         return -jerk_window_s()[0] / 60.0
     if name == "JERK_WINDOW_AFTER_MIN":
         return jerk_window_s()[1] / 60.0
-    if name == "MAX_CLOSEUPS":
-        from hypnic.report.night import MAX_CLOSEUPS
-
-        return MAX_CLOSEUPS
     if name in ("MIN_NIGHTS", "INTERVAL_LEVEL_PCT"):
         from hypnic.report import stats
 
