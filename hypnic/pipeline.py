@@ -7,9 +7,7 @@ bytes/files (``recordings``) -> samples (:class:`recordings.samples.SampleStream
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,15 +64,6 @@ class Analysis:
     bursts: Any = None
     #: Arrays for the report (traces.npz): 5-s epochs and raw traces around each jerk.
     traces: dict[str, Any] | None = None
-
-
-def _progress(total: float | None, desc: str) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="s", unit_scale=True, leave=False,
-        disable=not sys.stderr.isatty(), file=sys.stderr,
-    )
 
 
 def analyze_stream(
@@ -291,56 +280,3 @@ def write_outputs(
             write_night_report(stage, analysis)
     analysis.out_dir = Path(out)
     return Path(out)
-
-
-def analyze_inputs(
-    inputs: Sequence[str],
-    *,
-    out: str,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
-    start: str | None = None,
-    report: bool = True,
-    force: bool = False,
-    placement_b: str | None = None,
-) -> Analysis:
-    """``hypnic detect``: read the input(s), analyse, write the outputs.
-
-    Two inputs are two sensors of one night (:func:`hypnic.two_sensors.analyze_pair`):
-    ``placement`` is the first one's, ``placement_b`` the second's.
-
-    ``--out`` is checked once the input has opened and before the analysis, so that a refused
-    folder (:func:`recordings.outputs.check_output_folder`) costs no work.
-    """
-    from hypnic.recordings.open_input import open_input
-    from hypnic.recordings.outputs import check_output_folder
-
-    if sleep_onset is not None and not sleep_onset >= 0:
-        raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")
-    if len(inputs) not in (1, 2):
-        raise InputError(None, f"detect takes one input or two (two sensors of one night), got {len(inputs)}")
-    streams = [open_input(p, start=start) for p in inputs]
-    check_output_folder(out, force=force, names=output_files(report))
-    for stream, path in zip(streams, inputs):
-        # The summary names its source absolutely, so `hypnic export DIR` finds the samples again.
-        stream.info.source = str(Path(path).resolve())
-    with contextlib.ExitStack() as bars:
-        ticks = []
-        for path in inputs:
-            bar = bars.enter_context(_progress(None, Path(path).name))
-            ticks.append(lambda t, bar=bar: bar.update(t - bar.n))
-        if len(streams) == 1:
-            analysis = analyze_stream(
-                streams[0], sleep_onset=sleep_onset, placement=placement, rules=rules,
-                on_chunk=ticks[0],
-            )
-        else:
-            from hypnic.two_sensors import analyze_pair
-
-            analysis = analyze_pair(
-                streams[0], streams[1], sleep_onset=sleep_onset, placement_a=placement,
-                placement_b=placement_b, rules=rules, on_chunk_a=ticks[0], on_chunk_b=ticks[1],
-            )
-    write_outputs(analysis, out, report=report, force=force)
-    return analysis

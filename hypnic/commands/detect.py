@@ -55,11 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hypnic.pipeline import analyze_inputs
-    from hypnic.recordings.errors import InputError
+    from hypnic.detect import analyze_inputs
 
-    if len(args.inputs) > 2:
-        raise InputError(None, f"detect takes one or two inputs, got {len(args.inputs)}")
     result = analyze_inputs(
         args.inputs,
         out=args.out,
