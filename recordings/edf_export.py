@@ -711,7 +711,7 @@ def export_edf(
     from hypnic.pipeline import check_span
     from hypnic.recordings.edf_writer import physical_range_text
     from hypnic.recordings.open_input import open_input
-    from hypnic.recordings.replay import tapped
+    from hypnic.recordings.feed import tapped
 
     source = Path(path)
     edf = Path(edf_path)

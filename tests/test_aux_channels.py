@@ -34,14 +34,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.csv_input import open_csv
 from hypnic.recordings.devices.actigraph import open_gt3x
 from hypnic.recordings.devices.axivity import open_cwa
 from hypnic.recordings.devices.edf_input import aux_kind, open_edf
 from hypnic.recordings.devices.geneactiv import light_lux, open_bin
+from hypnic.recordings.errors import InputError
+from hypnic.recordings.feed import frames
 from hypnic.recordings.recording import AUX_FILE, META_FILE, RecordingWriter, open_recording, repair
-from hypnic.recordings.replay import frames
 from hypnic.recordings.samples import SampleStream, StreamInfo
 from tests.shared import DEVICES
 

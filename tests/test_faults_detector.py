@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hypnic.detector.bursts import StreamingDetector
-from hypnic.recordings.errors import InputError
 from hypnic.pipeline import analyze_stream, write_outputs
+from hypnic.recordings.errors import InputError
+from hypnic.recordings.feed import frames
 from hypnic.recordings.recording import META_FILE, RecordingWriter, open_recording
-from hypnic.recordings.replay import frames
 from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 from tests.test_fuzz_mutations import one_line_naming
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from hypnic.recordings.devices.actigraph import open_gt3x
-from hypnic.recordings.replay import frames
+from hypnic.recordings.feed import frames
 from tests.shared import DEVICES
 
 IDLE_FILE = DEVICES / "actigraph_link_idlesleep.gt3x"

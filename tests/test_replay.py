@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypnic import cli
 from hypnic.benchmarks.synth import simulate_night
 from hypnic.detector.bursts import detect_bursts
-from hypnic.recordings import replay
+from hypnic.recordings import feed
 from hypnic.recordings.recording import RecordingWriter, open_recording
 from hypnic.recordings.samples import SampleChunk, SampleStream, StreamInfo
 
@@ -120,8 +120,8 @@ def test_realtime_paces_by_the_recording_clock(tmp_path, monkeypatch, capsys):
         waits.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr(replay, "wall_clock", lambda: now[0])
-    monkeypatch.setattr(replay, "wait", fake_wait)
+    monkeypatch.setattr(feed, "wall_clock", lambda: now[0])
+    monkeypatch.setattr(feed, "wait", fake_wait)
     fs = 12.5
     n = int(60 * fs)
     t = np.arange(n) / fs
@@ -172,7 +172,7 @@ def test_a_killed_recording_replays_as_it_is(night, tmp_path):
 def test_frames_keep_every_sample_in_order_in_whole_frames(n, frame, cuts):
     t = np.arange(n) / FS
     xyz = np.random.default_rng(n).normal(size=(n, 3)).astype(np.float32)
-    got = list(replay.frames(stream_of(t, xyz, [c for c in cuts if c < n]), frame))
+    got = list(feed.frames(stream_of(t, xyz, [c for c in cuts if c < n]), frame))
     assert [len(c) for c in got[:-1]] == [frame] * (len(got) - 1)
     assert 0 < len(got[-1]) <= frame
     assert np.array_equal(np.concatenate([c.t for c in got]), t)
@@ -196,8 +196,8 @@ def test_pacing_releases_each_frame_when_its_last_sample_is_complete(speed, gap,
         assert seconds > 0
         now[0] += seconds
 
-    for chunk in replay.paced(
-        replay.frames(stream_of(t, xyz, []), frame), speed, clock=lambda: now[0], sleep=sleep
+    for chunk in feed.paced(
+        feed.frames(stream_of(t, xyz, []), frame), speed, clock=lambda: now[0], sleep=sleep
     ):
         released.append((now[0], chunk.t[-1]))
     for wall, last in released:
@@ -213,20 +213,20 @@ def test_a_derived_stream_sees_gaps_the_reader_finds_while_read():
         yield SampleChunk(2 + np.arange(10) / FS, np.zeros((10, 3)))
 
     stream = SampleStream(info, chunks())
-    derived = replay.frames(replay.paced(stream, 1e9), 4)
+    derived = feed.frames(feed.paced(stream, 1e9), 4)
     assert derived.info is info
     assert sum(len(c) for c in derived) == 20
     assert derived.gaps == [[1.0, 2.0]]
 
 
 def test_frame_samples_and_expected_duration(night):
-    assert replay.frame_samples(12.5) == 12
-    assert replay.frame_samples(625 / 6) == 104
-    assert replay.frame_samples(1.0, 0.25) == 1
+    assert feed.frame_samples(12.5) == 12
+    assert feed.frame_samples(625 / 6) == 104
+    assert feed.frame_samples(1.0, 0.25) == 1
     with pytest.raises(ValueError):
-        replay.frame_samples(25.0, 0.0)
+        feed.frame_samples(25.0, 0.0)
     stream = open_recording(night["rec"])
-    total = replay.expected_duration_s(stream)
+    total = feed.expected_duration_s(stream)
     assert total == pytest.approx(night["t"][-1] + 1 / FS)
 
 

@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hypnic.recordings.replay import replay_inputs
+    from hypnic.replay import replay_inputs
 
     analysis = replay_inputs(
         args.recording,

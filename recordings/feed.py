@@ -1,35 +1,27 @@
-"""Replaying a recording through the live streaming path: sensor-sized frames, paced or not.
+"""Feeding a stream as a sensor would have delivered it: sensor-sized frames, paced or not.
 
-``hypnic replay`` hands a recording to the analysis ``hypnic detect`` runs
-(:func:`hypnic.pipeline.analyze_stream`), but as a sensor would have delivered it during the
-night: in frames of :data:`FRAME_S` seconds (:func:`frames`), optionally paced by the
-recording's own clock (:func:`paced`), with the bursts the streaming detector closes in each
-frame reported as they are found (:class:`BurstWatch`), as ``hypnic record`` shows them live.
+:func:`frames` re-cuts any stream into frames of :data:`FRAME_S` seconds (the size of a BLE
+sensor's notification batches), :func:`paced` hands each frame on when the recording's own clock
+says the sensor would have, and :func:`tapped` shows every chunk to observers on its way (a
+progress bar, a live burst display, the EDF export's grid). All three return a
+:class:`DerivedStream`: the original's metadata, gaps, idle spans and auxiliary channels, with
+new chunks. ``hypnic replay`` (:mod:`hypnic.replay`) feeds a recording this way.
 
 The burst detector carries all its state in arrays and gives the same result for any chunking
-(:class:`detector.bursts.StreamingDetector`), so replay's ``events.csv`` equals ``detect``'s on the
-same samples; only ``summary.json`` gains a ``replay`` entry saying how the samples were fed.
-Gap padding never reaches the detector: the readers (:func:`recordings.recording.open_recording`)
-leave it out and list the gaps in ``stream.gaps``.
+(:class:`detector.bursts.StreamingDetector`), so a stream fed in frames gives the same events as
+the stream read whole. Gap padding never reaches the detector: the readers
+(:func:`recordings.recording.open_recording`) leave it out and list the gaps in ``stream.gaps``.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleChunk, SampleStream
-
-if TYPE_CHECKING:
-    from hypnic.pipeline import Analysis
 
 #: Frame length fed to the detector: one second of samples, the order of a BLE sensor's
 #: notification batches (Polar PMD ACC frames hold ~36-72 samples at 25-52 Hz, BLE.md) and of
@@ -225,57 +217,6 @@ def tapped(stream: SampleStream, *taps: Callable[[SampleChunk], None]) -> Derive
     return DerivedStream(stream, gen())
 
 
-class BurstWatch:
-    """Finds bursts frame by frame, as the live path does, and reports each as it closes.
-
-    The bursts are provisional: their labels (jerk, leg movement, turn-over) need the whole
-    night and come from the analysis at the end. Use an instance as a tap of :func:`tapped`.
-
-    Parameters
-    ----------
-    fs : float
-        The stream's nominal rate.
-    report : callable
-        Called with each burst (a row of :data:`detector.bursts.EVENT_DTYPE`).
-    source : str
-        The input, named in the error when the detector refuses a chunk.
-    params : detector.bursts.BurstParams, optional
-    """
-
-    def __init__(
-        self, fs: float, report: Callable[[np.void], None], *, source: str = "", params: Any = None
-    ) -> None:
-        from hypnic.detector.bursts import StreamingDetector
-
-        self._detector = StreamingDetector(fs, params)
-        self._source = source
-        self._report = report
-
-    def __call__(self, chunk: SampleChunk) -> None:
-        try:
-            found = self._detector.process(chunk.t, chunk.xyz)
-        except ValueError as exc:  # the analysis would refuse the same chunk in the same words
-            raise InputError(self._source, str(exc)) from None
-        for row in found.events:
-            self._report(row)
-
-
-def format_burst(row: np.void, start_utc: str | None = None, utc_offset_s: float = 0.0) -> str:
-    """One line for a provisional burst: local clock time (where known), onset, length, peak."""
-    onset = float(row["onset_s"])
-    when = f"{onset:10.2f} s"
-    if start_utc:
-        start = datetime.fromisoformat(start_utc.replace("Z", "+00:00"))
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
-        local = start + timedelta(seconds=onset + utc_offset_s)
-        when = f"{local:%H:%M:%S}  {when}"
-    return (
-        f"{when}  burst  {float(row['duration_s']):5.2f} s  peak {float(row['peak_g']):.3f} g"
-        "  (provisional)"
-    )
-
-
 def expected_duration_s(stream: SampleStream) -> float | None:
     """The recording's length where its metadata tells it (real samples plus gaps), else None."""
     n = stream.info.meta.get("n_samples")
@@ -283,104 +224,3 @@ def expected_duration_s(stream: SampleStream) -> float | None:
         return None
     gaps = sum(max(0.0, float(b) - float(a)) for a, b in stream.gaps)
     return n / stream.info.fs + gaps
-
-
-def replay_inputs(
-    path: str,
-    *,
-    out: str,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
-    report: bool = True,
-    speed: float | None = None,
-    show_bursts: bool = False,
-    frame_s: float = FRAME_S,
-    echo: Callable[[str], None] | None = None,
-    progress: bool | None = None,
-    force: bool = False,
-) -> Analysis:
-    """``hypnic replay``: feed a recording frame by frame to the analysis and write its outputs.
-
-    Parameters
-    ----------
-    path : str
-        A recording folder (or any input :func:`recordings.open_input.open_input` takes).
-    out : str
-        Output folder: events.csv, summary.json (and the report), written all at once.
-    sleep_onset, placement, rules, report
-        As for ``hypnic detect``.
-    speed : float, optional
-        Recording seconds per wall-clock second (1 = ``--realtime``); None replays as fast as
-        the machine goes (``--fast``).
-    show_bursts : bool
-        Report provisional bursts as they are found (through ``echo``).
-    frame_s : float
-        Frame length in seconds (:data:`FRAME_S`).
-    echo : callable, optional
-        Prints one line; defaults to writing stdout without breaking the progress bar.
-    progress : bool, optional
-        Show a progress bar; default: when stderr is a terminal.
-    force : bool
-        ``--force``: write into a folder hypnic did not write
-        (:func:`recordings.outputs.staged_output`).
-
-    Returns
-    -------
-    hypnic.pipeline.Analysis
-        With ``out_dir`` set.
-
-    Raises
-    ------
-    InputError
-        Bad input or option (one line naming the file), before anything is written.
-    """
-    from tqdm import tqdm
-
-    from hypnic.pipeline import analyze_stream, output_files, write_outputs
-    from hypnic.recordings.open_input import open_input
-    from hypnic.recordings.outputs import check_output_folder
-
-    if sleep_onset is not None and not sleep_onset >= 0:
-        raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")
-    original = open_input(path)
-    # Before the replay, which may take a night.
-    check_output_folder(out, force=force, names=output_files(report))
-    fs = original.info.fs
-    n = frame_samples(fs, frame_s)
-    stream: SampleStream = frames(original, n)
-    if speed is not None:
-        stream = paced(stream, speed)
-        total = expected_duration_s(original)
-        length = f"{total / 3600:.1f} h" if total else "the recording"
-        print(f"{path}: replaying {length} at {speed:g}x real time (Ctrl-C stops it)",
-              file=sys.stderr)
-    enabled = sys.stderr.isatty() if progress is None else progress
-    with tqdm(
-        total=expected_duration_s(original), desc=Path(path).name, unit="s", unit_scale=True,
-        leave=False, disable=not enabled, file=sys.stderr,
-    ) as bar:
-        say = echo or (lambda line: bar.write(line, file=sys.stdout))
-        if show_bursts:
-            info = original.info
-            watch = BurstWatch(
-                fs,
-                lambda row: say(format_burst(row, info.start_utc, info.utc_offset_s)),
-                source=info.source,
-            )
-            stream = tapped(stream, watch)
-
-        def tick(t: float) -> None:
-            bar.update(t - bar.n)
-
-        analysis = analyze_stream(
-            stream, sleep_onset=sleep_onset, placement=placement, rules=rules, on_chunk=tick
-        )
-    analysis.summary["replay"] = {
-        "pacing": "fast" if speed is None else ("realtime" if speed == 1 else f"x{speed:g}"),
-        "frame_samples": n,
-        "frame_s": n / fs,
-    }
-    write_outputs(analysis, out, report=report, force=force)
-    return analysis
-
