@@ -1,4 +1,7 @@
-"""``hypnic export``: a recording and its events as one EDF+ file, for EDF viewers and PSG tools.
+"""EDF+ export: a recording's samples and its events as one EDF+ file, for EDF viewers and PSG
+tools. Which samples and events (:func:`plan_export`), the samples on the EDF grid and the file
+written (:class:`EdfExport`); the use case that runs it, analysing the samples where the events
+come from a fresh analysis, is :mod:`hypnic.export` (``hypnic export``).
 
 The file is written by edfio (the EDF library MNE's export uses; ECOSYSTEM.md §2.1): EDF+C
 with the three accelerometer axes in g (``Accel X/Y/Z``, int16 over the sensor's range) and one
@@ -25,7 +28,8 @@ samples come from ``summary.json``'s ``source`` (the input as it was named to ``
 as is, else relative to ``DIR``'s parent folder); their count must match the summary's. A
 recording folder gives the analysis stored in it (``REC/analysis/events.csv``, where
 ``hypnic record`` writes it, or ``REC/events.csv``) if there is one, else the events of a fresh
-analysis (the same as ``hypnic replay`` finds, run while the samples are read); its live log
+analysis (the same as ``hypnic replay`` finds, run by :mod:`hypnic.export` while the samples
+are read); its live log
 ``REC/events.jsonl`` (provisional, unlabelled bursts and timed notes) only on request
 (``--events live``). Any other input (CSV, device file) gets a fresh analysis.
 
@@ -58,16 +62,28 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from edfio import Edf, EdfAnnotation, EdfSignal, Patient, Recording
 
+from hypnic.detector.bursts import BurstParams, gap_threshold_s
+from hypnic.recordings.edf_writer import (
+    ACCEL_LABELS,
+    DIGITAL_MAX,
+    DIGITAL_MIN,
+    PAD_DIGITAL,
+    RecordLayout,
+    _ascii_subfield,
+    physical_range_text,
+    record_layout,
+    to_digital,
+)
 from hypnic.recordings.errors import InputError
-from hypnic.recordings.samples import SampleChunk
-
-if TYPE_CHECKING:
-    from hypnic.recordings.edf_writer import RecordLayout
+from hypnic.recordings.recording import EVENTS_FILE, read_events, sniff_recording
+from hypnic.recordings.samples import SampleChunk, SampleStream
 
 #: Range assumed when the input does not say (a plain CSV): ±16 g is the largest range of the
 #: commodity MEMS accelerometers hypnic reads (0.49 mg per step); larger values are clipped.
@@ -104,7 +120,7 @@ class Annotation(NamedTuple):
 
 @dataclass
 class ExportResult:
-    """What :func:`export_edf` wrote and how the samples were placed on the EDF grid.
+    """What :meth:`EdfExport.write` wrote and how the samples were placed on the EDF grid.
 
     Attributes
     ----------
@@ -316,8 +332,6 @@ class SampleGrid:
             self._place(chunk.t[i : i + _PIECE], chunk.xyz[i : i + _PIECE])
 
     def _place(self, t: np.ndarray, xyz: np.ndarray) -> None:
-        from hypnic.recordings.edf_writer import PAD_DIGITAL, to_digital
-
         n = t.shape[0]
         slots = np.rint(t * self.fs).astype(np.int64)
         previous = np.concatenate([[self._last_slot], slots[:-1]])
@@ -362,8 +376,6 @@ class SampleGrid:
 
     def axes(self, samples_per_record: int) -> list[np.ndarray]:
         """The three axes (contiguous int16), completed to whole records with the marker."""
-        from hypnic.recordings.edf_writer import PAD_DIGITAL
-
         tail = -self.n_slots % samples_per_record
         if tail or not self._blocks:
             self._blocks.append(
@@ -418,8 +430,6 @@ class RecordTemperature:
     def digital(self, n_records: int) -> np.ndarray:
         """int16 per record over :data:`TEMPERATURE_RANGE_C`; the digital minimum where there
         is no reading (none in the record and none in the :data:`TEMPERATURE_HOLD_S` before)."""
-        from hypnic.recordings.edf_writer import DIGITAL_MAX, DIGITAL_MIN
-
         sums = np.zeros(n_records)
         counts = np.zeros(n_records, dtype=np.int64)
         latest = np.full(n_records, -np.inf)
@@ -462,10 +472,6 @@ def grid_layout(fs: float) -> RecordLayout:
     ValueError
         When no such rate exists.
     """
-    from fractions import Fraction
-
-    from hypnic.recordings.edf_writer import record_layout
-
     candidates = [float(Fraction(fs).limit_denominator(1000))]
     candidates += [round(fs, digits) for digits in (3, 2, 1, 0)]
     for rate in candidates:
@@ -511,10 +517,6 @@ def build_edf(
     ``temperature`` (int16, one value per data record, see :class:`RecordTemperature`) adds a
     ``Temperature`` signal in degC.
     """
-    from edfio import Edf, EdfAnnotation, EdfSignal, Patient, Recording
-
-    from hypnic.recordings.edf_writer import ACCEL_LABELS, DIGITAL_MAX, DIGITAL_MIN, _ascii_subfield
-
     signals = [
         EdfSignal.from_digital(
             axis,
@@ -585,10 +587,41 @@ def events_csv_path(edf_path: str | os.PathLike[str]) -> Path:
 
 
 @dataclass
-class _Plan:
+class ExportPlan:
+    """Where the samples and the events of an export come from (:func:`plan_export`).
+
+    Attributes
+    ----------
+    samples : Path
+        The input whose samples go into the EDF.
+    events : str or Path
+        ``"analysis"`` (the events come from analysing the samples) or the file holding them
+        (an events.csv, or a recording's events.jsonl).
+    summary : dict, optional
+        The summary.json of an output folder: the start, and the sample count checked.
+    summary_file : Path, optional
+        Where that summary was read (named in errors).
+    """
+
     samples: Path
-    events: str | Path  # "analysis" or a file
-    summary: dict[str, Any] | None = None  # of an output folder: for checks and the start
+    events: str | Path
+    summary: dict[str, Any] | None = None
+    summary_file: Path | None = None
+
+    def annotations(self) -> list[Annotation] | None:
+        """The events file's annotations; None when the events come from an analysis.
+
+        Raises
+        ------
+        InputError
+            The events file is missing or not an events.csv / events.jsonl.
+        """
+        if self.events == "analysis":
+            return None
+        file = Path(self.events)
+        if file.name == EVENTS_FILE:
+            return annotations_from_events(read_events(file.parent))
+        return read_events_csv(file)
 
 
 def _load_summary(folder: Path) -> dict[str, Any]:
@@ -618,9 +651,7 @@ def _summary_source(folder: Path, summary: dict[str, Any]) -> Path:
     )
 
 
-def _plan(path: Path, events: str) -> _Plan:
-    from hypnic.recordings.recording import EVENTS_FILE, sniff_recording
-
+def _plan(path: Path, events: str) -> ExportPlan:
     if not path.exists():
         raise InputError(path, "no such file or folder")
     chosen: str | Path | None = None if events == "auto" else events
@@ -642,21 +673,14 @@ def _plan(path: Path, events: str) -> _Plan:
             )
         summary = _load_summary(path)
         samples = _summary_source(path, summary)
-        return _Plan(samples, chosen if chosen is not None else path / EVENTS_CSV, summary)
+        events_from = chosen if chosen is not None else path / EVENTS_CSV
+        return ExportPlan(samples, events_from, summary, path / SUMMARY_FILE)
     if chosen is None and is_recording:
         for sub in RECORDING_ANALYSIS_DIRS:
             if (path / sub / EVENTS_CSV).is_file():
                 chosen = path / sub / EVENTS_CSV
                 break
-    return _Plan(path, chosen if chosen is not None else "analysis")
-
-
-def _annotations_from_file(file: Path) -> list[Annotation]:
-    from hypnic.recordings.recording import EVENTS_FILE, read_events
-
-    if file.name == EVENTS_FILE:
-        return annotations_from_events(read_events(file.parent))
-    return read_events_csv(file)
+    return ExportPlan(path, chosen if chosen is not None else "analysis")
 
 
 def _check_target(edf: Path, protected: Iterable[Path]) -> None:
@@ -673,140 +697,151 @@ def _check_target(edf: Path, protected: Iterable[Path]) -> None:
                 )
 
 
-def export_edf(
-    path: str | os.PathLike[str],
-    edf_path: str | os.PathLike[str],
-    *,
-    events: str = "auto",
-    start: str | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
-    sleep_onset: float | None = None,
-    on_chunk: Callable[[float], None] | None = None,
-) -> ExportResult:
-    """Write ``edf_path`` (EDF+ with the events as annotations) and ``FILE.events.csv``.
+def plan_export(
+    path: str | os.PathLike[str], events: str, edf_path: str | os.PathLike[str]
+) -> ExportPlan:
+    """Where the samples and events of an export of ``path`` come from, with ``edf_path``
+    checked: it may not replace the input or the events, nor land inside a recording.
 
     Parameters
     ----------
     path : path-like
         A recording folder, an output folder of detect/replay, or any input ``detect`` takes.
-    edf_path : path-like
-        The EDF file to write; its folder is created if missing.
     events : str
-        ``"auto"`` (see the module docstring), ``"analysis"`` (analyse the samples now),
+        ``"auto"`` (see the module docstring), ``"analysis"`` (analyse the samples),
         ``"live"`` (a recording's events.jsonl) or the path of an events.csv.
-    start : str, optional
-        ISO 8601 time of the first sample, for inputs without one (``--start``).
-    placement, rules, sleep_onset
-        Options of the analysis, when the events come from one.
-    on_chunk : callable, optional
-        Called with the time (s) reached after each chunk (progress).
+    edf_path : path-like
+        The EDF file to write.
 
     Raises
     ------
     InputError
-        Bad input, events or target; nothing is written then.
+        No such input, an output folder whose samples are gone, ``live`` without a recording,
+        or a refused ``edf_path``; nothing is written then.
     """
-    from hypnic.detector.bursts import BurstParams, gap_threshold_s
-    from hypnic.pipeline import check_span
-    from hypnic.recordings.edf_writer import physical_range_text
-    from hypnic.recordings.open_input import open_input
-    from hypnic.recordings.feed import tapped
+    plan = _plan(Path(path), events)
+    protected = [plan.samples] + ([] if plan.events == "analysis" else [Path(plan.events)])
+    _check_target(Path(edf_path), protected)
+    return plan
 
-    source = Path(path)
-    edf = Path(edf_path)
-    plan = _plan(source, events)
-    _check_target(edf, [plan.samples] + ([] if plan.events == "analysis" else [Path(plan.events)]))
-    annotations = None if plan.events == "analysis" else _annotations_from_file(Path(plan.events))
-    stream = open_input(plan.samples, start=start)
-    info = stream.info
-    start_utc = info.start_utc or (plan.summary or {}).get("start_utc")
-    try:
-        layout = grid_layout(info.fs)
-    except ValueError as exc:
-        raise InputError(plan.samples, str(exc)) from None
-    range_g = _finite(info.meta.get("range_g"))
-    low, high = physical_range_text(range_g if range_g and range_g > 0 else DEFAULT_RANGE_G)
-    physical = (float(low), float(high))
-    grid = SampleGrid(
-        layout.fs, physical[0], physical[1], gap_threshold_s(info.fs, BurstParams()),
-        lambda: stream.gaps,
-    )
 
-    def progress(chunk: SampleChunk) -> None:
-        if on_chunk is not None and len(chunk):
-            on_chunk(float(chunk.t[-1]))
+# ------------------------------------------------------------------------------ the export
 
-    def bounded(chunk: SampleChunk) -> None:
-        # The grid is held in memory and padded across gaps: a clock that jumped by years
-        # would ask for terabytes. Refused as the analysis refuses it.
-        if len(chunk):
-            check_span(str(plan.samples), float(chunk.t[-1]))
 
-    temperature = (
-        RecordTemperature(float(layout.duration))
-        if "temperature" in getattr(stream, "aux_channels", ())
-        else None
-    )
-    taps = [bounded, grid.add, progress] + ([temperature.add] if temperature else [])
-    fed = tapped(stream, *taps)
-    if annotations is None:
-        from hypnic.pipeline import analyze_stream
+class EdfExport:
+    """One stream's samples placed on the EDF grid as they are read, then written out with
+    the events as one EDF+ file and its ``FILE.events.csv``.
 
-        analysis = analyze_stream(fed, sleep_onset=sleep_onset, placement=placement, rules=rules)
-        annotations = annotations_from_events(analysis.events)
-        events_source = "analysis"
-    else:
-        for _ in fed:
-            pass
-        events_source = str(plan.events)
-    if grid.n_samples == 0:
-        raise InputError(plan.samples, "no samples")
-    expected = (plan.summary or {}).get("n_samples")
-    if isinstance(expected, int) and expected != grid.n_samples:
-        raise InputError(
-            source / SUMMARY_FILE,
-            f"says {expected} samples but {plan.samples} has {grid.n_samples}: "
-            "not the samples this analysis was made from",
+    Give :meth:`add` every chunk while the stream is read (a tap of
+    :func:`recordings.feed.tapped`: the analysis that finds the events may read it at the same
+    time), then call :meth:`write`.
+
+    Parameters
+    ----------
+    plan : ExportPlan
+    stream : SampleStream
+        ``plan.samples``, opened.
+
+    Raises
+    ------
+    InputError
+        No EDF data record holds a whole number of samples at the stream's rate.
+    """
+
+    def __init__(self, plan: ExportPlan, stream: SampleStream) -> None:
+        info = stream.info
+        self.plan = plan
+        self.meta = info.meta
+        self.start_utc = info.start_utc or (plan.summary or {}).get("start_utc")
+        try:
+            self.layout = grid_layout(info.fs)
+        except ValueError as exc:
+            raise InputError(plan.samples, str(exc)) from None
+        range_g = _finite(info.meta.get("range_g"))
+        low, high = physical_range_text(range_g if range_g and range_g > 0 else DEFAULT_RANGE_G)
+        self.physical = (float(low), float(high))
+        self.grid = SampleGrid(
+            self.layout.fs, self.physical[0], self.physical[1],
+            gap_threshold_s(info.fs, BurstParams()), lambda: stream.gaps,
+        )  # fmt: skip
+        self.temperature = (
+            RecordTemperature(float(self.layout.duration))
+            if "temperature" in getattr(stream, "aux_channels", ())
+            else None
         )
-    n_events = len(annotations)
-    every = sorted(
-        [*annotations, *(Annotation(a, b - a, GAP_TEXT) for a, b in grid.gaps)],
-        key=lambda a: (a.onset_s, a.text),
-    )
-    n_slots = grid.n_slots
-    axes = grid.axes(layout.samples_per_record)
-    temperature_digital = (
-        temperature.digital(axes[0].size // layout.samples_per_record)
-        if temperature is not None and temperature.n_readings
-        else None
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # edfio's notes on EDF+C for sub-second starts
-        document = build_edf(
-            axes, layout, physical, every, start_utc=start_utc,
-            equipment=_equipment(info.meta), temperature=temperature_digital,
+
+    def add(self, chunk: SampleChunk) -> None:
+        """Place one chunk's samples (and temperature readings) on the grid."""
+        self.grid.add(chunk)
+        if self.temperature is not None:
+            self.temperature.add(chunk)
+
+    def write(
+        self,
+        edf_path: str | os.PathLike[str],
+        annotations: Sequence[Annotation],
+        events_source: str,
+    ) -> ExportResult:
+        """Write ``edf_path`` (the samples added, the annotations and the gaps) and
+        ``FILE.events.csv``; both or neither.
+
+        ``events_source`` says where the annotations came from (:class:`ExportResult`).
+
+        Raises
+        ------
+        InputError
+            No samples were added, not as many as the output folder's summary says, or the
+            files cannot be written.
+        """
+        plan, grid, layout, temperature = self.plan, self.grid, self.layout, self.temperature
+        edf = Path(edf_path)
+        if grid.n_samples == 0:
+            raise InputError(plan.samples, "no samples")
+        expected = (plan.summary or {}).get("n_samples")
+        if isinstance(expected, int) and expected != grid.n_samples:
+            raise InputError(
+                plan.summary_file,
+                f"says {expected} samples but {plan.samples} has {grid.n_samples}: "
+                "not the samples this analysis was made from",
+            )
+        n_events = len(annotations)
+        every = sorted(
+            [*annotations, *(Annotation(a, b - a, GAP_TEXT) for a, b in grid.gaps)],
+            key=lambda a: (a.onset_s, a.text),
         )
-    del axes
-    csv_path = events_csv_path(edf)
-    try:
-        edf.parent.mkdir(parents=True, exist_ok=True)
-        with _replaced([edf, csv_path]) as (edf_tmp, csv_tmp):
-            with open(edf_tmp, "wb") as fh:
-                document.write(fh)
-            write_annotations_csv(csv_tmp, every)
-    except OSError as exc:
-        raise InputError(edf, f"cannot write ({exc.strerror or exc})") from None
-    return ExportResult(
-        edf_path=edf,
-        events_csv_path=csv_path,
-        events_source=events_source,
-        n_events=n_events,
-        gaps=grid.gaps,
-        n_samples=grid.n_samples,
-        n_slots=n_slots,
-        held_slots=grid.held_slots,
-        dropped_samples=grid.dropped_samples,
-        clipped_samples=grid.clipped_samples,
-        temperature_readings=temperature.n_readings if temperature_digital is not None else 0,
-    )
+        n_slots = grid.n_slots
+        axes = grid.axes(layout.samples_per_record)
+        temperature_digital = (
+            temperature.digital(axes[0].size // layout.samples_per_record)
+            if temperature is not None and temperature.n_readings
+            else None
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # edfio's notes on EDF+C for sub-second starts
+            document = build_edf(
+                axes, layout, self.physical, every, start_utc=self.start_utc,
+                equipment=_equipment(self.meta), temperature=temperature_digital,
+            )  # fmt: skip
+        del axes
+        csv_path = events_csv_path(edf)
+        try:
+            edf.parent.mkdir(parents=True, exist_ok=True)
+            with _replaced([edf, csv_path]) as (edf_tmp, csv_tmp):
+                with open(edf_tmp, "wb") as fh:
+                    document.write(fh)
+                write_annotations_csv(csv_tmp, every)
+        except OSError as exc:
+            raise InputError(edf, f"cannot write ({exc.strerror or exc})") from None
+        return ExportResult(
+            edf_path=edf,
+            events_csv_path=csv_path,
+            events_source=events_source,
+            n_events=n_events,
+            gaps=grid.gaps,
+            n_samples=grid.n_samples,
+            n_slots=n_slots,
+            held_slots=grid.held_slots,
+            dropped_samples=grid.dropped_samples,
+            clipped_samples=grid.clipped_samples,
+            temperature_readings=temperature.n_readings if temperature_digital is not None else 0,
+        )

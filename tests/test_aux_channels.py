@@ -602,7 +602,7 @@ def test_any_aux_file_gives_readings_or_one_error(aux_recording: Path, lines, to
 
 
 def test_export_of_a_recording_with_temperature(tmp_path: Path) -> None:
-    from hypnic.recordings.edf_export import export_edf
+    from hypnic.export import export_edf
 
     rec = tmp_path / "rec"
     ta, va = write_recording(rec)

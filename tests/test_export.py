@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from hypnic import cli
 from hypnic.benchmarks.synth import simulate_night
 from hypnic.detector.bursts import BurstParams, gap_threshold_s
-from hypnic.recordings.errors import InputError
+from hypnic.export import export_edf
 from hypnic.pipeline import analyze_stream
 from hypnic.recordings import edf_export
-from hypnic.recordings.edf_export import SampleGrid, events_csv_path, export_edf, grid_layout
+from hypnic.recordings.edf_export import SampleGrid, events_csv_path, grid_layout
 from hypnic.recordings.edf_writer import PAD_DIGITAL, to_digital
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.recording import RecordingWriter, open_recording
 from hypnic.recordings.samples import SampleChunk
 

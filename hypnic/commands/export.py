@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from hypnic.commands.detect import PLACEMENT_CHOICES
 
@@ -41,27 +42,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-    from pathlib import Path
+    from hypnic.export import export_edf
 
-    from tqdm import tqdm
-
-    from hypnic.recordings.edf_export import export_edf
-
-    with tqdm(
-        desc=Path(args.input).name, unit="s", unit_scale=True, leave=False,
-        disable=not sys.stderr.isatty(), file=sys.stderr,
-    ) as bar:
-        result = export_edf(
-            args.input,
-            args.edf,
-            events=args.events,
-            start=args.start,
-            placement=args.placement,
-            rules=args.rules,
-            sleep_onset=args.sleep_onset,
-            on_chunk=lambda t: bar.update(t - bar.n),
-        )
+    result = export_edf(
+        args.input,
+        args.edf,
+        events=args.events,
+        start=args.start,
+        placement=args.placement,
+        rules=args.rules,
+        sleep_onset=args.sleep_onset,
+    )
     print(result.summary(), file=sys.stderr)
     print(result.edf_path)
     return 0
