@@ -1,7 +1,8 @@
 """A simulated BLE accelerometer that speaks the real bytes: Polar PMD and MetaWear.
 
-The device plays a synthetic night (:func:`benchmarks.synth.simulate_night`, rendered at the
-rate the client asks for) through its GATT characteristics exactly as the real sensor would:
+The device plays the night it is handed (a :class:`SimNight`, rendered at the rate the client
+asks for; :mod:`hypnic.record` hands it a synthetic night of :mod:`hypnic.benchmarks`) through
+its GATT characteristics exactly as the real sensor would:
 
 - **Polar** (models ``verity`` and ``h10``): the control point answers feature reads,
   GET_MEASUREMENT_SETTINGS, START and STOP through the codecs' device-side server
@@ -29,12 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import numpy as np
 from bleak.exc import BleakDeviceNotFoundError, BleakError
@@ -133,16 +133,19 @@ def pick_model(model: str, fs: float | None) -> SimModel:
     raise ValueError(f"no simulated sensor offers {fs:g} Hz ({offers} Hz)")
 
 
-@functools.lru_cache(maxsize=64)
-def night_start_utc(seed: int) -> datetime:
-    """Absolute time of night ``seed``'s t = 0 (its synthetic evening, UTC).
+class SimNight(Protocol):
+    """The night a simulated sensor plays, handed to it by whoever makes the
+    :class:`SimWorld` (the sensor knows how to send samples, not where nights come from)."""
 
-    The generator draws it from the seed alone, so a few seconds of the night tell it.
-    """
-    from hypnic.benchmarks.synth import simulate_night
+    @property
+    def start_utc(self) -> datetime:
+        """Absolute time of the night's t = 0 (timezone-aware); the device clock starts there."""
+        ...
 
-    probe = simulate_night(int(seed), 12.5, 0.01, "wrist")
-    return datetime.fromisoformat(probe.info.start_utc).astimezone(timezone.utc)
+    def render(self, fs: float) -> np.ndarray:
+        """The night's acceleration (g, shape (n, 3)) as a sensor worn where the night's
+        configuration says samples it at ``fs`` Hz, from t = 0."""
+        ...
 
 
 # ----------------------------------------------------------------------------------- faults
@@ -320,6 +323,8 @@ class SimSensor:
         Serial number (also the tail of its advertised name).
     origin : float
         Clock time at which it is switched on (night time ``config.start_s``).
+    night : SimNight, optional
+        What it plays; without one it advertises and answers reads, but cannot stream.
     """
 
     def __init__(
@@ -330,18 +335,20 @@ class SimSensor:
         config: SimConfig,
         serial: str,
         origin: float = 0.0,
+        night: SimNight | None = None,
     ) -> None:
         self.clock = clock
         self.origin = origin  # clock time at which the sensor was switched on
         self.address = address
         self.model = model
         self.config = config
+        self.night = night
         self.serial = serial
         self.name = f"{model.name} {serial}"
         self.log = SimLog()
         self._link: SimLink | None = None
         self._subs: dict[str, Notify] = {}
-        self._nights: dict[float, Any] = {}
+        self._rendered: dict[float, np.ndarray] = {}
         self._stream: _Stream | None = None
         self._last_stream: _Stream | None = None
         self._unreachable_until = -math.inf
@@ -445,7 +452,7 @@ class SimSensor:
     def subscribe(self, uuid: str, callback: Notify) -> None:
         self._subs[uuid] = callback
         self.log.subscriptions.append((self.clock.now(), uuid))
-        if uuid == self._data_uuid:
+        if uuid == self._data_uuid and self.night is not None:
             # Render the night now, at the rate the client is likely to ask for, not when it
             # starts the stream: rendering takes a second the first frames would wait for.
             self.night_g(self.expected_fs)
@@ -469,17 +476,21 @@ class SimSensor:
     # -- the night
 
     def night_g(self, fs: float) -> np.ndarray:
-        """The night's acceleration (g) as this sensor samples it at ``fs``."""
-        if fs not in self._nights:
-            from hypnic.benchmarks.synth import simulate_night
+        """The night's acceleration (g) as this sensor samples it at ``fs``.
 
-            cfg = self.config
-            self._nights[fs] = simulate_night(cfg.seed, fs, cfg.hours, cfg.placement)
-        return self._nights[fs].xyz
+        Raises
+        ------
+        ValueError
+            The sensor was given no night.
+        """
+        if fs not in self._rendered:
+            self._rendered[fs] = self._night().render(fs)
+        return self._rendered[fs]
 
-    def night_start_utc(self) -> datetime:
-        """Absolute time of the night's t = 0."""
-        return night_start_utc(self.config.seed)
+    def _night(self) -> SimNight:
+        if self.night is None:
+            raise ValueError(f"simulated sensor {self.name} has no night to play")
+        return self.night
 
     def _sample_time(self, index: int, fs: float) -> float:
         """Clock time at which night sample ``index`` is taken."""
@@ -488,7 +499,7 @@ class SimSensor:
     def _device_ns(self, index: int, fs: float) -> int:
         """The device clock (Polar epoch ns) at night sample ``index``."""
         if self._clock_anchor is None:
-            epoch = self.night_start_utc().timestamp() + self.config.clock_offset_s
+            epoch = self._night().start_utc.timestamp() + self.config.clock_offset_s
             self._clock_anchor = (0, round(epoch * 1e9) - POLAR_EPOCH_UNIX_NS)
         base_index, base_ns = self._clock_anchor
         return base_ns + round((index - base_index) * 1e9 / fs)
@@ -786,12 +797,19 @@ class SimWorld:
     Parameters
     ----------
     clock : Clock
+    nights : callable ``(SimConfig) -> SimNight``, optional
+        The night each sensor switched on plays (one seed is one night, seen as the
+        configuration's placement sees it). Without it the sensors advertise and answer reads
+        (``hypnic scan --sim``) but cannot stream.
     """
 
     ADDRESS_PREFIX = "5A:1D:00:00:00:"
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(
+        self, clock: Clock, nights: Callable[[SimConfig], SimNight] | None = None
+    ) -> None:
         self.clock = clock
+        self.nights = nights
         self.origin = clock.now()  # every sensor is switched on when the world is made
         self.devices: dict[str, SimSensor] = {}
 
@@ -813,7 +831,8 @@ class SimWorld:
         address = f"{self.ADDRESS_PREFIX}{number:02X}"
         serial = f"5100{number:04X}"
         cls = SimPolar if model.protocol == "polar" else SimMetaWear
-        device = cls(self.clock, address, model, config, serial, self.origin)
+        night = self.nights(config) if self.nights is not None else None
+        device = cls(self.clock, address, model, config, serial, self.origin, night)
         offered = fs is not None and any(abs(r - fs) < 1e-9 for r in model.rates)
         device.expected_fs = float(
             fs if offered else choose(list(model.rates), None, PREFERRED_RATE_HZ, "", "")

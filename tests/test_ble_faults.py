@@ -9,7 +9,6 @@ then read back with ``open_recording``. The simulated sensor's log is the truth:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import json
@@ -20,10 +19,16 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from hypnic.commands.record import LivePrinter, LiveRecorder, add_parser, plan_recording
 from hypnic.firmware_bridge.clock import VirtualClock
-from hypnic.firmware_bridge.sim_device import FaultPlan, SimWorld, night_start_utc
+from hypnic.firmware_bridge.sim_device import FaultPlan, SimWorld
 from hypnic.firmware_bridge.spec import sim_config
+from hypnic.record import (
+    LivePrinter,
+    LiveRecorder,
+    night_start_utc,
+    plan_recording,
+    synthetic_night,
+)
 from hypnic.recordings.edf_writer import to_digital
 from hypnic.recordings.recording import GAPS_FILE, open_recording
 
@@ -40,16 +45,12 @@ def no_fsync(monkeypatch):
 def record_sim(
     out, spec: str, faults: FaultPlan, *, queue: int = 1024, duration: float | None = None
 ):
-    """Run ``hypnic record --sensor SPEC`` on a simulated world whose sensor has ``faults``."""
-    parser = argparse.ArgumentParser()
-    add_parser(parser.add_subparsers())
-    argv = ["record", "--sensor", spec, "--out", str(out), "--no-report", "--queue", str(queue)]
-    if duration is not None:
-        argv += ["--duration", str(duration)]
-    plan = plan_recording(parser.parse_args(argv))
+    """Run ``hypnic record --sensor SPEC --out OUT --no-report --queue QUEUE [--duration D]`` on
+    a simulated world whose sensor has ``faults``."""
+    plan = plan_recording([spec], out, report=False, queue_size=queue, duration_s=duration)
     config = sim_config(plan.sensors[0].spec, plan.sensors[0].placement)
     clock = VirtualClock(night_start_utc(config.seed) + timedelta(seconds=config.start_s))
-    world = SimWorld(clock)
+    world = SimWorld(clock, synthetic_night)
     add = world.add
     world.add = lambda cfg, fs=None: add(replace(cfg, faults=faults), fs)
     printer = LivePrinter(io.StringIO(), io.StringIO(), tty=False)

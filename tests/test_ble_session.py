@@ -23,17 +23,17 @@ from hypnic.firmware_bridge.sim_device import (
     Fault,
     FaultPlan,
     SimWorld,
-    night_start_utc,
 )
 from hypnic.firmware_bridge.spec import build_session, parse_sensor
 from hypnic.firmware_bridge.transport import SensorRefused
+from hypnic.record import night_start_utc, synthetic_night
 
 
 async def open_sim(options: str = "", faults: FaultPlan | None = None, queue: int = 1024):
     """A session on a fresh simulated sensor (faults replace the spec's)."""
     spec = parse_sensor(f"sim:seed=3,hours=0.5{',' + options if options else ''}")
     clock = VirtualClock(night_start_utc(3))
-    world = SimWorld(clock)
+    world = SimWorld(clock, synthetic_night)
     if faults is not None:
         add = world.add
 
@@ -243,7 +243,7 @@ def test_battery_is_read_again_during_the_night():
 def test_two_sessions_share_one_loop_and_one_clock():
     async def main():
         clock = VirtualClock(night_start_utc(4) + timedelta(seconds=100.0))
-        world = SimWorld(clock)
+        world = SimWorld(clock, synthetic_night)
         sessions = [
             await build_session(
                 parse_sensor(f"sim:seed=4,hours=0.2,start=100,model=h10,offset={offset}"),

@@ -23,9 +23,8 @@ import pytest
 
 import hypnic.cli
 from hypnic.benchmarks.synth import simulate_night
-from hypnic.commands.record import LivePrinter
 from hypnic.firmware_bridge import scan as scan_module
-from hypnic.firmware_bridge.sim_device import night_start_utc
+from hypnic.record import LivePrinter, night_start_utc
 from hypnic.recordings.edf_writer import to_digital
 from hypnic.recordings.recording import open_recording
 
@@ -271,40 +270,24 @@ def test_two_sensors_make_two_aligned_recordings(tmp_path, hypnic_cli, no_fsync)
 def test_a_real_sensor_path_over_the_simulated_radio(tmp_path, monkeypatch, no_fsync):
     """The real-sensor path (scan by name, protocol from the advertisement, the host clock,
     the suspend warning), with the simulated backend standing in for the radio."""
-    import argparse
     import asyncio
 
-    from hypnic.commands.record import SUSPEND_WARNING, LiveRecorder, add_parser, plan_recording
-    from hypnic.recordings.errors import InputError
     from hypnic.firmware_bridge.clock import RealClock
     from hypnic.firmware_bridge.sim_backend import SimBleakClient, SimBleakScanner
     from hypnic.firmware_bridge.sim_device import SimConfig, SimWorld
+    from hypnic.record import SUSPEND_WARNING, LiveRecorder, plan_recording, synthetic_night
+    from hypnic.recordings.errors import InputError
 
     monkeypatch.setattr(scan_module, "check_adapter", lambda: None)
-    world = SimWorld(RealClock())
+    world = SimWorld(RealClock(), synthetic_night)
     world.add(SimConfig(seed=6, start_s=3000.0, model="h10"))
-    parser = argparse.ArgumentParser()
-    add_parser(parser.add_subparsers())
 
     def record(sensor: str, out: Path):
-        args = parser.parse_args(
-            [
-                "record",
-                "--sensor",
-                sensor,
-                "--out",
-                str(out),
-                "--duration",
-                "3",
-                "--timeout",
-                "1",
-                "--placement",
-                "ankle",
-            ]
-        )
+        # hypnic record --sensor SENSOR --out OUT --duration 3 --timeout 1 --placement ankle
+        plan = plan_recording([sensor], out, duration_s=3.0, timeout_s=1.0, placement="ankle")
         err = io.StringIO()
         recorder = LiveRecorder(
-            plan_recording(args), LivePrinter(io.StringIO(), err, tty=False),
+            plan, LivePrinter(io.StringIO(), err, tty=False),
             scanner_kwargs={"backend": SimBleakScanner, "world": world},
             client_kwargs={"backend": SimBleakClient, "world": world},
         )  # fmt: skip

@@ -38,8 +38,8 @@ from hypnic.firmware_bridge.sim_device import (
     FaultPlan,
     SimConfig,
     SimWorld,
-    night_start_utc,
 )
+from hypnic.record import night_start_utc, synthetic_night
 from tests.shared import VECTORS
 
 UTC0 = datetime(2024, 1, 15, 22, 0, tzinfo=timezone.utc)
@@ -73,7 +73,7 @@ def test_h10_answers_like_the_real_one_and_streams_the_night_in_raw_frames():
 
     async def main():
         clock = VirtualClock(UTC0)
-        world = SimWorld(clock)
+        world = SimWorld(clock, synthetic_night)
         dev = world.add(SimConfig(seed=3, hours=0.2, model="h10"))
         cp, data = Recorder(clock), Recorder(clock)
         async with BleakClient(dev.address, backend=SimBleakClient, world=world) as client:
@@ -124,7 +124,7 @@ def test_h10_answers_like_the_real_one_and_streams_the_night_in_raw_frames():
 def test_verity_start_returns_a_factor_and_delta_frames_carry_the_night_exactly():
     async def main():
         clock = VirtualClock(UTC0)
-        world = SimWorld(clock)
+        world = SimWorld(clock, synthetic_night)
         dev = world.add(SimConfig(seed=5, hours=0.2), fs=52.0)
         assert dev.model.key == "verity"
         cp, data = Recorder(clock), Recorder(clock)
@@ -153,7 +153,7 @@ def test_control_point_answers_only_once_its_notifications_are_enabled():
 
     async def main():
         clock = VirtualClock(UTC0)
-        world = SimWorld(clock)
+        world = SimWorld(clock, synthetic_night)
         dev = world.add(SimConfig(model="h10"))
         data = Recorder(clock)
         async with BleakClient(dev.address, backend=SimBleakClient, world=world) as client:
@@ -174,7 +174,7 @@ def test_refusal_and_night_over_are_sent_as_pmd_statuses():
             SimConfig(model="h10", hours=0.002),  # 7.2 s of night
         ):
             clock = VirtualClock(UTC0)
-            world = SimWorld(clock)
+            world = SimWorld(clock, synthetic_night)
             dev = world.add(config)
             cp = Recorder(clock)
             async with BleakClient(dev.address, backend=SimBleakClient, world=world) as client:
@@ -196,7 +196,7 @@ def test_refusal_and_night_over_are_sent_as_pmd_statuses():
 def test_metawear_streams_packed_samples_after_its_start_sequence():
     async def main():
         clock = VirtualClock(UTC0)
-        world = SimWorld(clock)
+        world = SimWorld(clock, synthetic_night)
         dev = world.add(SimConfig(seed=2, hours=0.1, model="metawear"))
         data = Recorder(clock)
         async with BleakClient(dev.address, backend=SimBleakClient, world=world) as client:
@@ -233,7 +233,7 @@ def test_metawear_streams_packed_samples_after_its_start_sequence():
 def test_link_loss_drops_the_link_and_the_device_stays_away_for_the_outage():
     async def main():
         clock = VirtualClock(UTC0)
-        world = SimWorld(clock)
+        world = SimWorld(clock, synthetic_night)
         dev = world.add(SimConfig(model="h10", faults=FaultPlan([Fault(2.0, "link_loss", 5.0)])))
         lost = []
         client = BleakClient(

@@ -1,6 +1,6 @@
 """Live latency of ``hypnic record``: notification arrival to printed burst.
 
-Runs the real recording path (:class:`hypnic.commands.record.LiveRecorder`: bleak client on
+Runs the real recording path (:class:`hypnic.record.LiveRecorder`: bleak client on
 the simulated backend, queue, decoding, time stamps, writer, streaming detector, printer)
 against the simulated sensor playing a stretch of a synthetic night, and reports
 
@@ -33,6 +33,17 @@ from typing import Any
 
 import numpy as np
 
+from hypnic.firmware_bridge.clock import ScaledClock, VirtualClock
+from hypnic.firmware_bridge.sim_device import MODELS, SimWorld
+from hypnic.record import (
+    BurstSeen,
+    LivePrinter,
+    LiveRecorder,
+    night_start_utc,
+    plan_recording,
+    synthetic_night,
+)
+
 
 def measure_latency(
     *,
@@ -62,25 +73,17 @@ def measure_latency(
         ``samples_per_frame``, ``fs``, ``burst_end_to_closing_sample_s`` (median, p95,
         max; on the sensor's clock), ``speed``, ``model``.
     """
-    from hypnic.commands.record import BurstSeen, LivePrinter, LiveRecorder, plan_recording
-    from hypnic.firmware_bridge.clock import ScaledClock, VirtualClock
-    from hypnic.firmware_bridge.sim_device import MODELS, SimWorld, night_start_utc
-
     seen: list[BurstSeen] = []
     options = f"seed={seed},start={start_s:g},model={model}" + (f",fs={fs:g}" if fs else "")
     with tempfile.TemporaryDirectory(prefix="hypnic-latency-") as tmp:
-        args = argparse.Namespace(
-            sensor=[f"sim:{options}"], out=str(Path(tmp) / "rec"), duration=duration_s,
-            speed="max", timeout=20.0, queue=1024, sleep_onset=None, placement=None,
-            rules="wasm", no_report=True,
-        )  # fmt: skip
-        plan = plan_recording(args)
+        plan = plan_recording(
+            [f"sim:{options}"], Path(tmp) / "rec", duration_s=duration_s, report=False
+        )
         utc0 = night_start_utc(seed) + timedelta(seconds=start_s)
         clock = VirtualClock(utc0) if math.isinf(speed) else ScaledClock(speed, utc0)
         printer = LivePrinter(io.StringIO(), io.StringIO(), tty=False, status_every_s=3600.0)
-        recorder = LiveRecorder(
-            plan, printer, clock=clock, world=SimWorld(clock), on_burst=seen.append
-        )
+        world = SimWorld(clock, synthetic_night)
+        recorder = LiveRecorder(plan, printer, clock=clock, world=world, on_burst=seen.append)
         (rec,) = asyncio.run(recorder.run())
         rate = rec.fs
     host_ms = np.array([(b.printed_perf - b.arrival_perf) * 1e3 for b in seen])
