@@ -2,22 +2,24 @@
 
 A small registry: each :class:`InputFormat` has a ``sniff(head, path)`` that looks at the first
 :data:`recordings.reader_common.HEAD_BYTES` bytes (empty for a folder) and the path, and an
-``open(path, *, start)`` that returns a :class:`~recordings.samples.SampleStream`. The first format whose sniff says yes opens
-the input. Formats with magic bytes (device files, our own recording folders) go before ``csv``:
+``open(path, *, start)`` that returns a :class:`~recordings.samples.SampleStream`. The first
+format whose sniff says yes opens the input. Formats with magic bytes (device files, our own recording folders) go before ``csv``:
 its sniff accepts any text, and any name ending in ``.csv``, so that a damaged CSV gets the CSV
 reader's precise message rather than "not a recognised recording".
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from hypnic.recordings.csv_input import open_csv, sniff_csv
+from hypnic.recordings.devices import READERS
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.reader_common import read_head
+from hypnic.recordings.recording import open_recording, sniff_recording
 from hypnic.recordings.samples import SampleStream
 
 UNKNOWN_FORMAT = (
@@ -45,31 +47,11 @@ class InputFormat(NamedTuple):
     open: Callable[..., SampleStream]
 
 
-def _lazy(module: str, name: str) -> Callable[..., Any]:
-    """A function that imports ``module.name`` on first call: readers load only when chosen."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-    call.__name__ = name
-    return call
-
-
-def _device_readers() -> list[tuple[str, Callable[..., bool], Callable[..., SampleStream]]]:
-    from hypnic.recordings.devices import READERS
-
-    return list(READERS)
-
-
 # Tried in order; csv last (see the module docstring).
 FORMATS: list[InputFormat] = [
-    InputFormat(
-        "recording",
-        _lazy("hypnic.recordings.recording", "sniff_recording"),
-        _lazy("hypnic.recordings.recording", "open_recording"),
-    ),
-    *(InputFormat(name, sniff, opener) for name, sniff, opener in _device_readers()),
-    InputFormat("csv", _lazy("hypnic.recordings.csv_input", "sniff_csv"), _lazy("hypnic.recordings.csv_input", "open_csv")),
+    InputFormat("recording", sniff_recording, open_recording),
+    *(InputFormat(name, sniff, opener) for name, sniff, opener in READERS),
+    InputFormat("csv", sniff_csv, open_csv),
 ]
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import edfio
 import numpy as np
 
 from hypnic.recordings.devices._stream import (
@@ -239,8 +240,6 @@ class _Parsed:
 
 def _parse_with_edfio(source: Path, header: bytes, bdf: bool) -> _Parsed:
     """Parse the header with edfio, reading every field used here (edfio decodes lazily)."""
-    import edfio
-
     with warnings.catch_warnings():
         # edfio warns that a header-only buffer holds no records; the count is taken below.
         warnings.simplefilter("ignore")
