@@ -44,7 +44,6 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from hypnic.benchmarks.synth import simulate_night
 from hypnic.detector.bursts import StreamingDetector
 from hypnic.firmware_bridge import scan
 from hypnic.firmware_bridge.clock import Clock, RealClock, ScaledClock, VirtualClock
@@ -72,6 +71,8 @@ def night_start_utc(seed: int) -> datetime:
 
     The generator draws it from the seed alone, so a few seconds of the night tell it.
     """
+    from hypnic.benchmarks.synth import simulate_night  # here: see SyntheticNight.render
+
     probe = simulate_night(int(seed), 12.5, 0.01, "wrist")
     return datetime.fromisoformat(probe.info.start_utc).astimezone(timezone.utc)
 
@@ -93,6 +94,10 @@ class SyntheticNight:
 
     def render(self, fs: float) -> np.ndarray:
         """The night's acceleration (g) sampled at ``fs`` Hz."""
+        # Imported here, not at the top: hypnic.benchmarks.synth brings scipy.signal, 0.7 s
+        # of start-up (measured with -X importtime) that a real sensor's recording never uses.
+        from hypnic.benchmarks.synth import simulate_night
+
         return simulate_night(self.seed, fs, self.hours, self.placement).xyz
 
 
