@@ -109,17 +109,17 @@ def test_a_recording_deleted_after_it_was_opened(tmp_path):
 
 
 def test_replay_of_a_recording_deleted_mid_run(tmp_path, monkeypatch):
-    import hypnic.recordings.open_input
+    import hypnic.replay
 
     rec = a_recording(tmp_path / "rec")
-    real = hypnic.recordings.open_input.open_input
+    real = hypnic.replay.open_input
 
     def open_then_delete(path, **kwargs):
         stream = real(path, **kwargs)
         shutil.rmtree(rec)  # between the header and the samples
         return stream
 
-    monkeypatch.setattr(hypnic.recordings.open_input, "open_input", open_then_delete)
+    monkeypatch.setattr(hypnic.replay, "open_input", open_then_delete)
     out = tmp_path / "out"
     rc, err = cli("replay", rec, "--out", out)
     assert rc == 2 and err.count("\n") == 1 and err.startswith(f"hypnic: error: {rec}"), err
@@ -158,12 +158,12 @@ def test_out_in_a_read_only_folder_is_one_line(tmp_path):
 
 
 def test_out_whose_folder_is_deleted_during_the_analysis(tmp_path, monkeypatch):
-    import hypnic.pipeline
+    import hypnic.detect
 
     rec = a_recording(tmp_path / "rec")
     shelf = tmp_path / "shelf"
     shelf.mkdir()
-    real = hypnic.pipeline.analyze_stream
+    real = hypnic.detect.analyze_stream
 
     def analyse_then_delete(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -171,7 +171,7 @@ def test_out_whose_folder_is_deleted_during_the_analysis(tmp_path, monkeypatch):
         (tmp_path / "shelf").write_text("a file where the folder was")
         return result
 
-    monkeypatch.setattr(hypnic.pipeline, "analyze_stream", analyse_then_delete)
+    monkeypatch.setattr(hypnic.detect, "analyze_stream", analyse_then_delete)
     rc, err = cli("detect", rec, "--out", shelf / "out", "--no-report")
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"hypnic: error: {shelf / 'out'}: cannot create the output folder")

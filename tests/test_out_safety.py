@@ -83,7 +83,7 @@ def test_a_folder_not_ours_is_refused_before_the_analysis(tmp_path, csv, monkeyp
     def analyse(*args, **kwargs):
         raise AssertionError("the analysis ran before --out was checked")
 
-    monkeypatch.setattr("hypnic.pipeline.analyze_stream", analyse)
+    monkeypatch.setattr("hypnic.detect.analyze_stream", analyse)
     rc, _, err = run("detect", csv, "--out", out)
     assert rc == 2 and err.count("\n") == 1
     assert err.startswith(f"hypnic: error: {out}: --out is a folder hypnic did not write")
