@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hypnic.errors import InputError
+from hypnic.recordings.errors import InputError
 
 _CHUNK_ROWS = 1 << 20
 

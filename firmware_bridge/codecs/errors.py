@@ -9,7 +9,7 @@ class CodecError(ValueError):
     Decoders raise this for truncated, malformed or out-of-range input instead of
     ``IndexError``/``struct.error``, and never return samples from such input. The message is
     one line, ``"<protocol>: <problem>"``, so a caller can wrap it in
-    :class:`hypnic.errors.InputError` (naming the device or file) unchanged.
+    :class:`hypnic.recordings.errors.InputError` (naming the device or file) unchanged.
 
     Parameters
     ----------
