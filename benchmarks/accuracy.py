@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from hypnic.benchmarks.scoring import (
-    SCORED_LABELS,
     BurstScore,
     Counts,
     NonwearScore,
@@ -43,9 +42,12 @@ from hypnic.benchmarks.scoring import (
     score_nonwear,
     truth_plms_index,
 )
+from hypnic.detector.vocabulary import SCORED_LABELS
+from hypnic.detector.vocabulary import placement as placement_info
 
 RATES = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0)
-PLACEMENTS = ("wrist", "ankle")
+#: One sensor's placements on the grid (a wrist, and an ankle: the right one).
+GRID_PLACEMENTS = ("wrist", "ankle")
 NOISE_UG = (90.0, 300.0)
 #: Noise densities of the coarse sensor's nights (µg/√Hz, :func:`synth_params.coarse_sensor`).
 COARSE_NOISE_UG = (45.0, 90.0)
@@ -117,7 +119,7 @@ def grid(n_seeds: int = 3, conditions: Iterable[str] = ("base",), hours: float =
     """The benchmark grid: every condition × seeds × rates × placements (× noise for base)."""
     specs = []
     for cond in conditions:
-        for k, (fs, place) in enumerate(itertools.product(RATES, PLACEMENTS)):
+        for k, (fs, place) in enumerate(itertools.product(RATES, GRID_PLACEMENTS)):
             if cond in ("pairs", "robust_pairs"):
                 if place != "ankle":
                     continue  # one wrist+ankle pair per seed and rate
@@ -371,7 +373,7 @@ def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
     onset_err = None
     if s["sleep_onset_s"] is not None and truth["sleep_onset_s"] is not None:
         onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
-    plms_truth = None if spec.placement == "wrist" else truth_plms_index(expected, truth)
+    plms_truth = truth_plms_index(expected, truth) if placement_info(spec.placement).legs else None
     nw = nonwear_found(s["nonwear"], truth["nonwear"]) if truth.get("nonwear") else None
     nws = score_nonwear(s["nonwear"], truth["nonwear"], widen_s=spec_params(spec).handling_s)
     return NightScore(spec, labels, bursts_score, onset_err, s["plms_index"], plms_truth, nw, nws)

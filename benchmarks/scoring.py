@@ -1,8 +1,10 @@
 """Scoring detections against synthetic ground truth.
 
 Events are matched one to one by optimal (bipartite) assignment on onset distance within a
-tolerance, as sed_eval's event-based metrics do (DOMAIN.md §6), with tolerances per label:
-jerk 0.25 s, leg movement 0.5 s (the Mobilise-D wearable tolerance), large movement 2 s.
+tolerance, as sed_eval's event-based metrics do (DOMAIN.md §6), with each label's onset tolerance
+(:data:`detector.vocabulary.ONSET_TOLERANCE_S`: jerk 0.25 s, leg movement 0.5 s, the Mobilise-D
+wearable tolerance, large movement 2 s); the labels scored are the vocabulary's
+(:data:`detector.vocabulary.SCORED_LABELS`).
 The expected labels are the scoring rules applied to the truth events the sensor could see:
 a leg movement is ``plm`` only if the *visible* leg movements form a WASM/AASM series.
 """
@@ -16,14 +18,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from hypnic.benchmarks.synth_render import PLACEMENT_TRACK
+from hypnic.benchmarks.synth_timeline import LIMB_TRACKS
 from hypnic.detector.plm import score_leg_movements
+from hypnic.detector.vocabulary import LEG_LABELS, ONSET_TOLERANCE_S, SCORED_LABELS
+from hypnic.detector.vocabulary import placement as placement_info
 
-TOLERANCE_S = {"hypnic_jerk": 0.25, "plm": 0.5, "lm": 0.5, "large_movement": 2.0, "other": 0.5}
-SCORED_LABELS = ("hypnic_jerk", "plm", "lm", "large_movement")
 #: A detection within this margin of a truth event's span is explained by it (not a false burst).
 EXPLAIN_MARGIN_S = 0.5
-LEG_LIMBS = {"left_ankle": ("left_leg", "both_legs"), "right_ankle": ("right_leg", "both_legs"),
-             "ankle": ("right_leg", "both_legs")}
 
 
 def match(detected: np.ndarray, truth: np.ndarray, tolerance_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -83,10 +85,13 @@ def expected_labels(truth: dict[str, Any], placement: str, rules: str = "wasm") 
         if not ev["visible"]:
             continue
         label = ev["label"]
-        if label in ("plm", "lm"):
-            if placement == "wrist":
+        if label in LEG_LABELS:
+            if not placement_info(placement).legs:
                 continue
-            if placement in LEG_LIMBS and ev["limb"] not in LEG_LIMBS[placement]:
+            # A leg movement shows where it moves the sensor's track (a placement of unknown
+            # side sees every leg).
+            track = PLACEMENT_TRACK.get(placement)
+            if track is not None and track not in LIMB_TRACKS[ev["limb"]]:
                 continue
             legs.append(ev)
             continue
@@ -118,7 +123,7 @@ def score_labels(
     for lab in labels:
         det = np.array([e["onset_s"] for e in events if e["label"] == lab])
         tru = np.array([e["onset_s"] for e in expected if e["expected"] == lab])
-        d, t = match(det, tru, TOLERANCE_S[lab])
+        d, t = match(det, tru, ONSET_TOLERANCE_S[lab])
         out[lab] = Counts(tp=d.size, fp=det.size - d.size, fn=tru.size - t.size)
     return out
 
@@ -157,7 +162,7 @@ def score_bursts(bursts: np.ndarray, truth: dict[str, Any]) -> BurstScore:
     """Jerk recall and onset error of raw bursts; unexplained bursts per hour of sleep."""
     jerks = [e for e in truth["events"] if e["label"] == "hypnic_jerk" and e["visible"]]
     j_on = np.array([e["onset_s"] for e in jerks])
-    d, t = match(bursts["onset_s"], j_on, TOLERANCE_S["hypnic_jerk"])
+    d, t = match(bursts["onset_s"], j_on, ONSET_TOLERANCE_S["hypnic_jerk"])
     errors = list(bursts["onset_s"][d] - j_on[t])
     on = np.array([e["onset_s"] for e in truth["events"]])
     off = on + np.array([e["duration_s"] for e in truth["events"]])

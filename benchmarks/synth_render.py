@@ -30,12 +30,13 @@ from hypnic.benchmarks.synth_timeline import (
     rng_for,
 )
 from hypnic.benchmarks.synth_waveforms import Motion
+from hypnic.detector.vocabulary import PLACEMENT_INFO
 
+#: The track of the synthetic body (:data:`benchmarks.synth_waveforms.TRACKS`) that a sensor at
+#: each placement a person can name records: its limb and side; a single ankle sensor whose side
+#: is not given is on the right leg.
 PLACEMENT_TRACK = {
-    "wrist": "wrist",
-    "ankle": "right_ankle",  # a single ankle sensor is on the right leg
-    "left_ankle": "left_ankle",
-    "right_ankle": "right_ankle",
+    p.name: "wrist" if p.wrist else f"{p.side or 'right'}_ankle" for p in PLACEMENT_INFO if p.known
 }
 _TRACK_CODE = {"wrist": 0, "left_ankle": 1, "right_ankle": 2}
 

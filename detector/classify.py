@@ -38,10 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hypnic.detector import plm
+from hypnic.detector import plm, vocabulary
 from hypnic.detector.epochs import angle_between
-
-LABELS = ("hypnic_jerk", "plm", "lm", "large_movement", "other")
 
 #: A lasting orientation change of this many degrees is a change of posture. van Hees 2015 uses
 #: 5° of z-angle between 5-s epochs; a burst's own after-effects (a limb settling) need margin.
@@ -111,8 +109,6 @@ JERK_THRESHOLD = 0.57
 RESTLESS_WINDOW_S = 120.0
 RESTLESS_MIN_OTHERS = 2
 RESTLESS_MIN_POSTURAL = 1
-
-PLACEMENT_LEG = {"left_ankle": plm.LEFT, "right_ankle": plm.RIGHT, "ankle": plm.UNKNOWN_LEG}
 
 
 @dataclass
@@ -282,8 +278,8 @@ def classify_bursts(
     step_s : float
         Grid step in seconds.
     placement : str
-        ``wrist``, ``ankle``, ``left_ankle``, ``right_ankle`` or ``unknown`` (``unknown`` scores
-        leg movements as an ankle would; the summary says so).
+        One of :data:`detector.vocabulary.PLACEMENTS`; leg movements are scored where it has legs
+        (``unknown`` scores them as an ankle would; the summary says so).
     rules : {"wasm", "aasm"}
     gaps : list of [float, float], optional
         Spans without samples: bursts on either side of one are never joined.
@@ -328,9 +324,9 @@ def classify_bursts(
     group = np.arange(n)
     legs = None
     lm_like = sustained & ~reposition & (dur >= SHORTEST_LM_S)
-    if placement != "wrist":
+    if vocabulary.placement(placement).legs:
         idx = np.flatnonzero(lm_like | large)
-        side = PLACEMENT_LEG.get(placement, plm.UNKNOWN_LEG)
+        side = plm.leg_of(placement)
         legs = plm.score_leg_movements(
             onset[idx], held_offsets(onset[idx], offset[idx], large[idx], gap_spans),
             np.full(idx.size, side), large[idx], rules=rules,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hypnic.detector import classify
+from hypnic.detector import classify, vocabulary
 from hypnic.detector.bursts import BurstParams, BurstResult
 from hypnic.detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
 from hypnic.detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep_outside_sleep
@@ -37,7 +37,7 @@ class NightInput:
     fs: float
     duration_s: float
     params: BurstParams
-    placement: str = "unknown"
+    placement: str = vocabulary.UNKNOWN
     rules: str = "wasm"
     sleep_onset_s: float | None = None
     start_utc: str | None = None
@@ -80,7 +80,7 @@ def onset_witnesses(
         Witness(on[large], off[large], True, "turn_over"),
         Witness(on[cls.transient], off[cls.transient], False, "transient"),
     ]
-    if placement == "wrist":
+    if vocabulary.placement(placement).wrist:
         out.append(Witness(on[returning], off[returning], True, "arm_movement"))
     if other_marks is not None and other_marks.size:
         m = np.sort(np.asarray(other_marks, dtype=np.float64))
@@ -190,7 +190,7 @@ def _score(inp: NightInput, grid: dict[str, np.ndarray], gaps: list[list[float]]
     grid5 = aggregate(grid, factor)
     excluded5 = _in(grid5["t_s"] + ANGLE_EPOCH_S / 2, nonwear)
     # A leg movement returns to its posture: its tilt is not a posture change for HDCZA.
-    legs = np.isin(cls.label, ("plm", "lm"))
+    legs = np.isin(cls.label, vocabulary.LEG_LABELS)
     returning5 = _overlaps(grid5["t_s"], ANGLE_EPOCH_S, events["onset_s"][legs], events["offset_s"][legs])
     witnesses = onset_witnesses(events, cls, inp.placement, inp.sleep_marks)
     jerk_marks = events["onset_s"][classify.jerk_like(events, cls)]
@@ -313,7 +313,7 @@ def _night_summary(
     a, b = window
     nonwear = [[sp.start_s, sp.end_s] for sp in spans]
     mine = [r for r in rows if a <= r["onset_s"] < b]
-    counts = {lab: sum(1 for r in mine if r["label"] == lab) for lab in classify.LABELS}
+    counts = {lab: sum(1 for r in mine if r["label"] == lab) for lab in vocabulary.LABELS}
     out: dict[str, Any] = {
         "window_s": [a, b],
         # Complete: the sleep period lies inside the recording, not cut by its start.
@@ -340,8 +340,8 @@ def _night_summary(
     out["sleep_period_s"] = period
     in_sleep = [r for r in mine if sp.onset_s <= r["onset_s"] <= sp.end_s]
     n_plm = sum(1 for r in in_sleep if r["label"] == "plm")
-    n_lm = sum(1 for r in in_sleep if r["label"] in ("plm", "lm"))
-    if inp.placement == "wrist":
+    n_lm = sum(1 for r in in_sleep if r["label"] in vocabulary.LEG_LABELS)
+    if not vocabulary.placement(inp.placement).legs:
         out["plms_index"] = None
         out["plms_index_reason"] = "wrist sensor: leg movements need an ankle sensor"
         out["periodicity_index"] = None
@@ -352,7 +352,7 @@ def _night_summary(
     else:
         out["plms_index"] = round(n_plm / (measured / 3600.0), 2)
         out["plms_index_reason"] = (
-            "placement unknown: scored as if the sensor were on an ankle" if inp.placement == "unknown" else None
+            "placement unknown: scored as if the sensor were on an ankle" if not vocabulary.placement(inp.placement).known else None
         )
         out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
     out.update(_lost_in(a, b, gaps, spans))

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hypnic.detector import vocabulary
+
 # DOMAIN.md §2.1 / §2.2 (WASM: Ferri et al., Sleep Med 2016; AASM: Berry 2018, NSRR manual).
 JOIN_SAME_LEG_S = 0.5
 LM_MIN_S = 0.5
@@ -35,6 +37,12 @@ IMI_RANGE_S = {"wasm": (10.0, 90.0), "aasm": (5.0, 90.0)}
 AASM_BILATERAL_ONSET_S = 5.0
 
 LEFT, RIGHT, UNKNOWN_LEG = 0, 1, -1
+
+
+def leg_of(placement: str) -> int:
+    """Which leg a sensor worn at ``placement`` sees: ``LEFT``, ``RIGHT`` or ``UNKNOWN_LEG``
+    (an ankle whose side is not given, or an unknown place scored as an ankle)."""
+    return {"left": LEFT, "right": RIGHT}.get(vocabulary.placement(placement).side, UNKNOWN_LEG)
 
 # Rule edges are inclusive; times computed as differences of floats get 1 µs of slack, far below
 # any sample period, so 90.0 s is inside and 90.1 s outside however the subtraction rounds.

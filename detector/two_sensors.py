@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from hypnic.detector import classify, plm
+from hypnic.detector import classify, plm, vocabulary
 from hypnic.detector.alignment import ClockMap, match_onsets
 from hypnic.detector.night import JERK_WINDOW_S, merge_events
 
 #: Two sensors' transients whose onsets are this close are one movement. 0.25 s is the longest
 #: hypnic-jerk EMG burst (75-250 ms, DOMAIN.md §1.2): the limbs of one jerk start moving within
-#: one EMG burst, and the jerk scoring tolerance is the same 0.25 s (benchmarks/scoring.py).
+#: one EMG burst, and a jerk's onset tolerance is the same 0.25 s (detector.vocabulary).
 PAIR_WINDOW_S = 0.25
 #: How much more likely a hypnic jerk is than another transient to show on both sensors at once
 #: (a likelihood ratio on the jerk model's odds), and on one sensor only while the other records.
@@ -51,10 +51,6 @@ ALONE_LIKELIHOOD_RATIO = 0.25
 #: Stage-1 confidences of scored leg movements, as :func:`detector.classify.classify_bursts` gives.
 PLM_CONFIDENCE = 0.8
 LM_CONFIDENCE = 0.6
-#: Labels whose events two sensors may both report and that then count once.
-SHARED_LABELS = ("large_movement", "other")
-
-LEG_PLACEMENTS = ("ankle", "left_ankle", "right_ankle", "unknown")
 
 
 @dataclass
@@ -99,13 +95,13 @@ def leg_sides(placement_a: str, placement_b: str) -> tuple[int | None, int | Non
     ValueError
         Both sensors on the same ankle.
     """
-    named = {"left_ankle": plm.LEFT, "right_ankle": plm.RIGHT}
     other = {plm.LEFT: plm.RIGHT, plm.RIGHT: plm.LEFT}
-    legs_a, legs_b = placement_a in LEG_PLACEMENTS, placement_b in LEG_PLACEMENTS
+    legs_a, legs_b = (vocabulary.placement(p).legs for p in (placement_a, placement_b))
     if not (legs_a and legs_b):
         side = plm.UNKNOWN_LEG
         return (side if legs_a else None), (side if legs_b else None)
-    sa, sb = named.get(placement_a), named.get(placement_b)
+    sa, sb = (plm.leg_of(p) for p in (placement_a, placement_b))
+    sa, sb = (None if s == plm.UNKNOWN_LEG else s for s in (sa, sb))  # the sides given
     if sa is not None and sa == sb:
         raise ValueError(f"both sensors are on the same ankle ({placement_a})")
     if sa is None and sb is None:
@@ -186,7 +182,7 @@ def bilateral_legs(
     gaps : list of [float, float], optional
         Where either sensor has no samples (pair time line): no leg movement is held across.
     """
-    legs_before = np.isin(cls.label, ("plm", "lm")) | (cls.series > 0)
+    legs_before = np.isin(cls.label, vocabulary.LEG_LABELS) | (cls.series > 0)
     cls.label[legs_before] = "other"
     cls.series[:] = 0
     cls.confidence[legs_before] = 0.5
@@ -283,7 +279,8 @@ def _shared_movements(
     s_min = np.minimum.reduceat(sensor[order], starts)
     s_max = np.maximum.reduceat(sensor[order], starts)
     lab = label[order][starts]
-    shared = (s_min == s_max) & np.isin(lab, SHARED_LABELS)
+    # A turn-over or another movement of the body that both sensors saw is reported once.
+    shared = (s_min == s_max) & np.isin(lab, vocabulary.MOVEMENT_LABELS)
     ka = np.flatnonzero(shared & (s_min == 0))
     kb = np.flatnonzero(shared & (s_min == 1))
     cands = []
@@ -509,7 +506,7 @@ def pair_summary(
         r["minutes_from_onset"] = (
             None if onset_s is None else round((r["onset_s"] - onset_s) / 60.0, 3)
         )
-    counts = {lab: sum(r["label"] == lab for r in mine) for lab in classify.LABELS}
+    counts = {lab: sum(r["label"] == lab for r in mine) for lab in vocabulary.LABELS}
     out: dict[str, Any] = {"counts": counts}
     if onset_s is None or end_s is None:
         out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
@@ -522,7 +519,7 @@ def pair_summary(
     out["sleep_period_s"] = round(end_s - onset_s, 2)
     in_sleep = [r for r in mine if onset_s <= r["onset_s"] <= end_s]
     n_plm = sum(r["label"] == "plm" for r in in_sleep)
-    n_lm = sum(r["label"] in ("plm", "lm") for r in in_sleep)
+    n_lm = sum(r["label"] in vocabulary.LEG_LABELS for r in in_sleep)
     lost = sum(max(0.0, min(e, end_s) - max(s, onset_s)) for s, e in (legs_lost or []))
     measured = end_s - onset_s - lost
     if wrist_only:

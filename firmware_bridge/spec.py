@@ -27,6 +27,7 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
+from hypnic.detector.vocabulary import KNOWN_PLACEMENTS
 from hypnic.firmware_bridge.clock import Clock
 from hypnic.firmware_bridge.scan import RECORDABLE, classify, one_line_errors
 from hypnic.firmware_bridge.session import QUEUE_SIZE, SensorSession
@@ -35,7 +36,6 @@ from hypnic.firmware_bridge.sim_device import FaultPlan, SimConfig, SimWorld
 from hypnic.firmware_bridge.transport import DRIVERS, SensorNotFound, SensorRefused
 
 KINDS = ("sim", "polar", "metawear")
-PLACEMENTS = ("wrist", "ankle", "left_ankle", "right_ankle")
 _COMMON = {"fs", "range", "placement", "label"}
 _OPTIONS = {
     "sim": _COMMON | {"seed", "hours", "start", "model", "faults", "offset", "refuse", "battery"},
@@ -127,8 +127,10 @@ def parse_sensor(text: str) -> SensorSpec:
             f"{kind}: give the sensor's address or name, e.g. {kind}:AA:BB:CC:DD:EE:FF"
         )
     spec = SensorSpec(text, kind, target, options)
-    if spec.placement is not None and spec.placement not in PLACEMENTS:
-        raise ValueError(f"placement={spec.placement} is not one of {', '.join(PLACEMENTS)}")
+    if spec.placement is not None and spec.placement not in KNOWN_PLACEMENTS:
+        raise ValueError(
+            f"placement={spec.placement} is not one of {', '.join(KNOWN_PLACEMENTS)}"
+        )
     if "label" in options and not _LABEL.match(options["label"]):
         raise ValueError(f"label={options['label']} must be 1-40 letters, digits, '_', '-' or '.'")
     for key in ("fs", "range"):

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypnic.detector.vocabulary import LABELS
 from hypnic.recordings.errors import InputError
 
-LABELS = ("hypnic_jerk", "plm", "lm", "large_movement", "other")
+#: One count column per label (``n_<label>``), in the vocabulary's order.
 NIGHT_COLUMNS = (
     "file", "output", "night", "window_start_s", "window_end_s", "complete",
     "sleep_onset_s", "sleep_onset_source", "sleep_end_s", "sleep_period_s",

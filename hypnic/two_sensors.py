@@ -30,15 +30,19 @@ PREFERRED_SLEEP_PLACEMENT = "wrist"
 def sensor_names(place_a: str, place_b: str) -> tuple[str, str]:
     """Names for the ``sensors`` column: the placements, with the sides two ankles are scored as,
     made distinct when both are the same."""
-    from hypnic.detector import plm
+    from hypnic.detector import plm, vocabulary
     from hypnic.detector.two_sensors import leg_sides
 
     sides = leg_sides(place_a, place_b)
-    side_name = {plm.LEFT: "left_ankle", plm.RIGHT: "right_ankle"}
-    names = [
-        side_name[s] if p == "ankle" and s in side_name else p
-        for p, s in zip((place_a, place_b), sides)
-    ]
+    side_name = {plm.LEFT: vocabulary.ankle_placement("left"), plm.RIGHT: vocabulary.ankle_placement("right")}
+
+    def named(p: str, side: int | None) -> str:
+        info = vocabulary.placement(p)
+        # An ankle of no given side is named by the side it is scored as; an unknown place keeps
+        # its name.
+        return side_name[side] if info.limb == "ankle" and info.side is None and side in side_name else p
+
+    names = [named(p, s) for p, s in zip((place_a, place_b), sides)]
     if names[0] == names[1]:
         names = [f"{names[0]}_1", f"{names[1]}_2"]
     return names[0], names[1]

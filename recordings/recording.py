@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from hypnic.detector.vocabulary import PLACEMENTS, UNKNOWN
 from hypnic.recordings.edf_reader import (
     EdfHeader,
     TimekeepingCheck,
@@ -69,7 +70,7 @@ from hypnic.recordings.edf_writer import (
 )
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.provenance import VERSION
-from hypnic.recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
+from hypnic.recordings.samples import AUX_UNITS, SampleChunk, SampleStream, StreamInfo
 
 SIGNAL_FILE = "signal.edf"
 EVENTS_FILE = "events.jsonl"
@@ -215,7 +216,7 @@ class RecordingWriter:
     sensor, firmware : str
         Written to meta.json (the sensor name also into the EDF+ recording identification).
     placement : str
-        One of :data:`recordings.samples.PLACEMENTS`.
+        One of :data:`detector.vocabulary.PLACEMENTS`.
     utc_offset_s : float
         Local time minus UTC at the start, in seconds.
     meta : mapping, optional
@@ -251,7 +252,7 @@ class RecordingWriter:
         start_utc: datetime | str | None = None,
         sensor: str = "unknown",
         firmware: str | None = None,
-        placement: str = "unknown",
+        placement: str = UNKNOWN,
         utc_offset_s: float = 0.0,
         meta: Mapping[str, Any] | None = None,
         max_gap_s: float = DEFAULT_MAX_GAP_S,
@@ -993,7 +994,7 @@ def open_recording(
         source=str(folder),
         fs=float(fs),
         start_utc=start or (meta["start_utc"] if isinstance(meta.get("start_utc"), str) else None),
-        placement=placement if placement in PLACEMENTS else "unknown",
+        placement=placement if placement in PLACEMENTS else UNKNOWN,
         utc_offset_s=float(offset) if isinstance(offset, (int, float)) else 0.0,
         meta=info_meta,
     )

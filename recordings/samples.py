@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-PLACEMENTS = ("wrist", "ankle", "left_ankle", "right_ankle", "unknown")
+from hypnic.detector.vocabulary import UNKNOWN
 
 #: Auxiliary channels a reader may hand on beside the acceleration, with their unit. Temperature
 #: is the sensor's own (on the skin when worn: the non-wear evidence of DETACH, Vert et al. 2022);
@@ -79,7 +79,7 @@ class StreamInfo:
     start_utc : str or None
         Absolute start time of ``t = 0`` (UTC, ISO 8601), where known.
     placement : str
-        One of :data:`PLACEMENTS`; ``"unknown"`` where the file does not say.
+        One of :data:`detector.vocabulary.PLACEMENTS`; ``"unknown"`` where the file does not say.
     utc_offset_s : float
         Offset of local time from UTC in seconds at the start, used to split nights noon to noon.
     meta : dict
@@ -89,7 +89,7 @@ class StreamInfo:
     source: str
     fs: float
     start_utc: str | None = None
-    placement: str = "unknown"
+    placement: str = UNKNOWN
     utc_offset_s: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypnic.detector import classify, plm
+from hypnic.detector import classify, plm, vocabulary
 from hypnic.detector import two_sensors as ts
 from hypnic.detector.alignment import ClockMap
 from hypnic.detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
@@ -282,7 +282,7 @@ def test_every_burst_is_in_one_event(ev_a, ev_b, places, rules, shift):
     assert sum(r["n_bursts"] for r in res.rows) == ev_a.size + ev_b.size
     assert [r["onset_s"] for r in res.rows] == sorted(r["onset_s"] for r in res.rows)
     assert {r["sensors"] for r in res.rows} <= {"a", "b", "a+b"}
-    assert {r["label"] for r in res.rows} <= set(classify.LABELS)
+    assert {r["label"] for r in res.rows} <= set(vocabulary.LABELS)
     legs = [r for r in res.rows if r["label"] in ("plm", "lm")]
     for r in legs:  # leg movements only from a sensor at an ankle
         for name, side in zip("ab", sides):
@@ -399,7 +399,7 @@ def test_pair_analysis_follows_the_contract(wrist_ankle_analysis, tmp_path):
     # A 2-h night pins the offset to tens of ms; the drift needs a whole night (tests/test_alignment).
     assert s["alignment"]["offset_s"] == pytest.approx(37.4, abs=0.15)
     assert [x["name"] for x in s["sensors"]] == ["wrist", "right_ankle"]
-    assert s["counts"] == {lab: sum(r["label"] == lab for r in an.events) for lab in classify.LABELS}
+    assert s["counts"] == {lab: sum(r["label"] == lab for r in an.events) for lab in vocabulary.LABELS}
     assert [r["onset_s"] for r in an.events] == sorted(r["onset_s"] for r in an.events)
     assert {r["sensors"] for r in an.events} <= {"wrist", "right_ankle", "wrist+right_ankle"}
     assert all("wrist" not in r["sensors"].split("+") or r["label"] not in ("plm", "lm") or
@@ -433,7 +433,7 @@ def test_two_ankles_given_as_ankle_are_left_then_right():
     assert s["plms_index"] is not None
     # B started 20.3 s before A: the pair's events lie on A's recording, each in the counts.
     assert all(0 <= r["onset_s"] < s["duration_s"] and "minutes_from_onset" in r for r in an.events)
-    assert s["counts"] == {lab: sum(r["label"] == lab for r in an.events) for lab in classify.LABELS}
+    assert s["counts"] == {lab: sum(r["label"] == lab for r in an.events) for lab in vocabulary.LABELS}
     legs = sorted((r for r in an.events if r["label"] in ("plm", "lm")), key=lambda r: r["onset_s"])
     assert all(b["onset_s"] - a["onset_s"] >= plm.AASM_BILATERAL_ONSET_S - 1e-6 or
                a["sensors"] == b["sensors"] for a, b in zip(legs, legs[1:]))

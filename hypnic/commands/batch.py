@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hypnic.commands.detect import FORCE_HELP
-
-PLACEMENT_CHOICES = ("wrist", "ankle", "left_ankle", "right_ankle")
+from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,10 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="worker processes of the local cluster (default: the number of CPU cores)",
     )
     p.add_argument(
-        "--placement", choices=PLACEMENT_CHOICES,
+        "--placement", choices=KNOWN_PLACEMENTS,
         help="where the sensors were worn (default: each file's metadata, else unknown)",
     )
-    p.add_argument("--rules", choices=("wasm", "aasm"), default="wasm", help="PLM scoring rules")
+    p.add_argument("--rules", choices=RULES, default=RULES[0], help="PLM scoring rules")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument(
         "--retry-failed", action="store_true",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-PLACEMENT_CHOICES = ("wrist", "ankle", "left_ankle", "right_ankle")
-
+# The vocabulary imports nothing but dataclasses: --help stays light.
+from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
 
 FORCE_HELP = (
     "write into an existing folder that hypnic did not write (files of the same name are "
@@ -29,10 +29,10 @@ def add_analysis_options(p: argparse.ArgumentParser, *, force: bool = False) -> 
     )
     p.add_argument(
         "--placement",
-        choices=PLACEMENT_CHOICES,
+        choices=KNOWN_PLACEMENTS,
         help="where the sensor was worn (default: the file's metadata, else unknown)",
     )
-    p.add_argument("--rules", choices=("wasm", "aasm"), default="wasm", help="PLM scoring rules")
+    p.add_argument("--rules", choices=RULES, default=RULES[0], help="PLM scoring rules")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
 
 
@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", metavar="ISO8601", help="absolute start time of a CSV's first sample")
     p.add_argument(
         "--placement-b",
-        choices=PLACEMENT_CHOICES,
+        choices=KNOWN_PLACEMENTS,
         help="with two inputs: where the second sensor was worn (--placement is the first's)",
     )
     p.set_defaults(run=run)

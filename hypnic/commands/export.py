@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hypnic.commands.detect import PLACEMENT_CHOICES
+from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", metavar="ISO8601", help="absolute start time of a CSV's t = 0")
     analysis = p.add_argument_group("analysis (when the events come from a fresh analysis)")
     analysis.add_argument(
-        "--placement", choices=PLACEMENT_CHOICES, help="where the sensor was worn"
+        "--placement", choices=KNOWN_PLACEMENTS, help="where the sensor was worn"
     )
-    analysis.add_argument("--rules", choices=("wasm", "aasm"), default="wasm", help="PLM rules")
+    analysis.add_argument("--rules", choices=RULES, default=RULES[0], help="PLM rules")
     analysis.add_argument(
         "--sleep-onset", type=float, metavar="SECONDS", help="use this sleep onset"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-PLACEMENT_CHOICES = ("wrist", "ankle", "left_ankle", "right_ankle")
+from hypnic.detector.vocabulary import KNOWN_PLACEMENTS
 
 # Limits that keep a night in memory (t float64 + xyz float32 = 20 bytes a sample, plus
 # temporaries): 7 days at 100 Hz fit, a week at 1600 Hz does not.
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hours", type=float, required=True, metavar="H", help="length of the night")
     p.add_argument(
         "--placement",
-        choices=PLACEMENT_CHOICES,
+        choices=KNOWN_PLACEMENTS,
         default="wrist",
         help="sensor position (default wrist; ankle is the right ankle)",
     )

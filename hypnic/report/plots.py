@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hypnic.detector.vocabulary import LABELS
 from hypnic.report.texts import plain
 
 OKABE_ITO = {
@@ -28,14 +29,20 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 
+#: (colour, marker) of the labels in the vocabulary's order (detector.vocabulary.LABELS), with
+#: spares: a new label gets the next style without a change here.
+STYLES = (
+    (OKABE_ITO["vermillion"], "*"),
+    (OKABE_ITO["blue"], "o"),
+    (OKABE_ITO["sky_blue"], "s"),
+    (OKABE_ITO["orange"], "D"),
+    (OKABE_ITO["black"], "x"),
+    (OKABE_ITO["reddish_purple"], "^"),
+    (OKABE_ITO["yellow"], "v"),
+    (OKABE_ITO["bluish_green"], "P"),
+)
 #: label -> (colour, marker); the order is the legend's.
-LABEL_STYLE = {
-    "hypnic_jerk": (OKABE_ITO["vermillion"], "*"),
-    "plm": (OKABE_ITO["blue"], "o"),
-    "lm": (OKABE_ITO["sky_blue"], "s"),
-    "large_movement": (OKABE_ITO["orange"], "D"),
-    "other": (OKABE_ITO["black"], "x"),
-}
+LABEL_STYLE = dict(zip(LABELS, STYLES, strict=False))
 ONSET_COLOUR = OKABE_ITO["bluish_green"]
 NONWEAR_COLOUR = OKABE_ITO["reddish_purple"]
 NONWEAR_ALPHA = 0.25

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hypnic.detector.vocabulary import MOVEMENT_LABELS
+
 #: ICSD-3 periodic limb movement disorder: PLMS index > 15/h in adults (DOMAIN.md §2.3;
 #: ICSD-3 table in PMC9619152, Clin Neurophysiol Pract 2022;7:285-316).
 PLMS_ADULT_PER_H = 15.0
@@ -36,10 +38,6 @@ PLMS_NIGHT_TO_NIGHT_PER_H = 25.1
 #: than anyone reads. Here, with the other numbers a page shows, so that the night report
 #: (which draws them) and this module (which names them) do not import each other.
 MAX_CLOSEUPS = 24
-
-#: Labels counted as "other movements during sleep" (the sign ``moves``).
-MOVE_LABELS = ("large_movement", "other")
-
 
 #: Named constants a page may show (``const:NAME`` in its data-src); see :func:`constant`.
 _SHOWN = (
@@ -116,7 +114,7 @@ def signs(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[Sign]:
         out.append(
             Sign("plms", plmsi, "summary:plms_index", PLMS_ADULT_PER_H, "const:PLMS_ADULT_PER_H")
         )
-    moves = per_hour_of_sleep(in_sleep(events, summary, MOVE_LABELS), summary)
+    moves = per_hour_of_sleep(in_sleep(events, summary, MOVEMENT_LABELS), summary)
     if moves is not None and moves > MOVES_HEURISTIC_PER_H:
         out.append(
             Sign(

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from hypnic.detector.vocabulary import PLACEMENTS, UNKNOWN, ankle_placement
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.reader_common import parse_start
-from hypnic.recordings.samples import AUX_UNITS, PLACEMENTS, SampleChunk, SampleStream, StreamInfo
+from hypnic.recordings.samples import AUX_UNITS, SampleChunk, SampleStream, StreamInfo
 
 #: Default size of a chunk handed on (samples). 2^20 samples are ~20 MB as t + xyz.
 CHUNK_SAMPLES = 1 << 20
@@ -105,7 +106,8 @@ def iso_utc(epoch_s: float) -> str:
 
 
 def placement_from_text(*texts: str) -> str:
-    """Map free text a device file holds about where it was worn to one of ``PLACEMENTS``.
+    """Map free text a device file holds about where it was worn to one of
+    :data:`detector.vocabulary.PLACEMENTS`.
 
     ``"left ankle"`` -> ``left_ankle``, ``"R ankle"`` -> ``right_ankle``, ``"ankle"`` ->
     ``ankle``, anything with ``wrist`` -> ``wrist``; otherwise ``unknown``.
@@ -113,13 +115,13 @@ def placement_from_text(*texts: str) -> str:
     words = set(re.split(r"[^a-z]+", " ".join(t for t in texts if t).lower()))
     if "ankle" in words:
         if words & {"left", "l"}:
-            return "left_ankle"
+            return ankle_placement("left")
         if words & {"right", "r"}:
-            return "right_ankle"
+            return ankle_placement("right")
         return "ankle"
     if "wrist" in words:
         return "wrist"
-    return "unknown"
+    return UNKNOWN
 
 
 def _first_batch(source: Path, batches: Iterator[Batch]) -> Batch:
@@ -164,7 +166,7 @@ def device_stream(
     utc_offset_s : float
         Local device time minus UTC, from the file (0 when the file does not say).
     placement : str
-        From the file's metadata, one of ``PLACEMENTS``.
+        From the file's metadata, one of :data:`detector.vocabulary.PLACEMENTS`.
     meta : dict
         Device, serial, firmware, range ... ; tallies are added to it while reading, so they
         are complete once the stream is exhausted.
@@ -200,7 +202,7 @@ def device_stream(
         source=str(source),
         fs=float(fs),
         start_utc=start_utc,
-        placement=placement if placement in PLACEMENTS else "unknown",
+        placement=placement if placement in PLACEMENTS else UNKNOWN,
         utc_offset_s=float(utc_offset_s),
         meta=meta,
     )
