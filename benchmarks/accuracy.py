@@ -42,6 +42,7 @@ from hypnic.benchmarks.scoring import (
     score_nonwear,
     truth_plms_index,
 )
+from hypnic.detector.options import AnalysisOptions
 from hypnic.detector.vocabulary import SCORED_LABELS
 from hypnic.detector.vocabulary import placement as placement_info
 
@@ -185,7 +186,7 @@ def run_pair(spec: NightSpec) -> NightScore:
     analysis = analyze_pair(
         nights["wrist"].stream(temperature=spec.temperature),
         nights["ankle"].stream(temperature=spec.temperature),
-        placement_a="wrist", placement_b="ankle",
+        AnalysisOptions(placement="wrist", placement_b="ankle"),
     )
     truth = nights["ankle"].truth
     expected = [e for e in expected_labels(truth, "ankle") if e["expected"] != "hypnic_jerk"]
@@ -249,15 +250,15 @@ def _analyze_keeping_input(stream: Any, placement: str) -> tuple[Any, Any]:
     seen: list[Any] = []
     real = hypnic.detector.night.score_night
 
-    def spy(inp: Any) -> Any:
+    def spy(inp: Any, options: Any) -> Any:
         seen.append(inp)
-        return real(inp)
+        return real(inp, options)
 
     patched = [m for m in (hypnic.detector.night, pipeline) if getattr(m, "score_night", None) is real]
     for m in patched:
         m.score_night = spy  # type: ignore[attr-defined]
     try:
-        analysis = pipeline.analyze_stream(stream, placement=placement)
+        analysis = pipeline.analyze_stream(stream, AnalysisOptions(placement=placement))
     finally:
         for m in patched:
             m.score_night = real  # type: ignore[attr-defined]
@@ -265,8 +266,7 @@ def _analyze_keeping_input(stream: Any, placement: str) -> tuple[Any, Any]:
 
 
 def _save_input(path: Path, inp: Any, truth: dict[str, Any]) -> None:
-    """Keep a ``NightInput`` in one .npz: arrays as arrays, the rest as JSON (``params`` aside:
-    the pipeline's are the defaults)."""
+    """Keep a ``NightInput`` in one .npz: arrays as arrays, the rest as JSON."""
     import dataclasses
 
     bursts = inp.bursts
@@ -280,7 +280,7 @@ def _save_input(path: Path, inp: Any, truth: dict[str, Any]) -> None:
     seqs: dict[str, int] = {}
     for f in dataclasses.fields(inp):
         value = getattr(inp, f.name)
-        if f.name in ("bursts", "params") or value is None:
+        if f.name == "bursts" or value is None:
             continue
         if isinstance(value, np.ndarray):
             arrays[f"inp_{f.name}"] = value
@@ -298,7 +298,7 @@ def _save_input(path: Path, inp: Any, truth: dict[str, Any]) -> None:
 
 
 def _load_input(path: Path) -> tuple[Any, dict[str, Any]]:
-    from hypnic.detector.bursts import BurstParams, BurstResult
+    from hypnic.detector.bursts import BurstResult
     from hypnic.detector.night import NightInput
 
     with np.load(path, allow_pickle=False) as z:
@@ -309,7 +309,7 @@ def _load_input(path: Path) -> tuple[Any, dict[str, Any]]:
         fields.update({k[len("inp_"):]: z[k] for k in z.files if k.startswith("inp_")})
         for name, count in meta["input_seqs"].items():
             fields[name] = tuple(z[f"inpseq_{name}_{i}"] for i in range(count))
-    return NightInput(bursts=bursts, params=BurstParams(), **fields), meta["truth"]
+    return NightInput(bursts=bursts, **fields), meta["truth"]
 
 
 def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], Any]:
@@ -320,7 +320,6 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
     over. The cache keeps the whole night-stage input (bursts, thermometer, sensor step ...).
     """
     from hypnic.benchmarks.synth import simulate_night
-    from hypnic.detector.bursts import BurstParams
     from hypnic.detector.night import NightInput
     from hypnic.recordings.samples import SampleStream
 
@@ -341,7 +340,7 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
         info = night.info
         inp = NightInput(
             bursts=analysis.bursts, fs=info.fs, duration_s=float(night.t[-1]) + 1.0 / info.fs,
-            params=BurstParams(), placement=spec.placement, start_utc=info.start_utc,
+            placement=spec.placement, start_utc=info.start_utc,
             utc_offset_s=info.utc_offset_s,
         )
         done = None
@@ -365,7 +364,7 @@ def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
     if spec.placement == "wrist+ankle":
         return run_pair(spec)
     inp, truth, done = _detect(spec, cache)
-    events, s = done if done is not None else score_night(inp)
+    events, s = done if done is not None else score_night(inp, AnalysisOptions())
     bursts = inp.bursts
     expected = expected_labels(truth, spec.placement)
     labels = score_labels(events, expected)

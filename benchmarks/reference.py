@@ -45,6 +45,7 @@ from hypnic.detector.bursts import (
     kernel_params,
     lowpass_delay_s,
 )
+from hypnic.detector.options import AnalysisOptions
 
 STAGES = ("bandpass", "envelope", "noise", "hysteresis", "epochs")
 
@@ -325,10 +326,8 @@ def reference_analyze(
     t: np.ndarray,
     xyz: np.ndarray,
     info: Any,
+    options: AnalysisOptions | None = None,
     *,
-    placement: str | None = None,
-    rules: str = "wasm",
-    params: BurstParams | None = None,
     reader_gaps: list[list[float]] | None = None,
     timings: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -340,7 +339,7 @@ def reference_analyze(
         The recording (see :func:`reference_bursts`).
     info : recordings.samples.StreamInfo
         Sample rate, placement and start time, as a reader gives them.
-    placement, rules, params
+    options : detector.options.AnalysisOptions, optional
         As in :func:`hypnic.pipeline.analyze_stream`.
     reader_gaps : list of [float, float], optional
         Spans the reader knows to be missing (``SampleStream.gaps``).
@@ -353,18 +352,21 @@ def reference_analyze(
     summary : dict
     """
     from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.options import resolve_placement
 
-    params = params or BurstParams()
+    options = options or AnalysisOptions()
+    params = options.params
     bursts = reference_bursts(t, xyz, info.fs, params, timings)
     t0 = time.perf_counter()
     bursts.events["onset_s"], bursts.shapes = reference_transients(t, xyz, bursts.events, info.fs, params)
     events, summary = score_night(
         NightInput(
-            bursts=bursts, fs=info.fs, duration_s=float(t[-1]) + 1.0 / info.fs, params=params,
-            placement=placement or info.placement or "unknown", rules=rules,
+            bursts=bursts, fs=info.fs, duration_s=float(t[-1]) + 1.0 / info.fs,
+            placement=resolve_placement(options.placement, info.placement)[0],
             start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
             reader_gaps=list(reader_gaps or []),
-        )
+        ),
+        options,
     )
     if timings is not None:
         timings["night"] = timings.get("night", 0.0) + time.perf_counter() - t0

@@ -266,12 +266,12 @@ def _clocked(parts: dict[str, tuple[str, str]], spent: dict[str, float]) -> Iter
 
 def _night_stages(bursts: Any, night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]:
     """The epoch-level stages on the detector's output: what runs after the samples are done."""
-    from hypnic.detector.bursts import BurstParams
     from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.options import AnalysisOptions
 
     n, fs = night.t.shape[0], night.info.fs
     inp = NightInput(
-        bursts=bursts, fs=fs, duration_s=float(night.t[-1]) + 1.0 / fs, params=BurstParams(),
+        bursts=bursts, fs=fs, duration_s=float(night.t[-1]) + 1.0 / fs,
         placement=cfg.placement, start_utc=night.info.start_utc,
         reader_gaps=[list(g) for g in night.truth["gaps"]],
     )
@@ -280,7 +280,7 @@ def _night_stages(bursts: Any, night: Any, cfg: SpeedConfig) -> dict[str, dict[s
     def scored() -> None:
         spent: dict[str, float] = {}
         with _clocked(NIGHT_PARTS, spent):
-            score_night(inp)
+            score_night(inp, AnalysisOptions())
         runs.append(spent)
 
     out = {"night_scoring": _stage(n, fs, timed(scored, cfg.repeats))}

@@ -18,6 +18,7 @@ from hypnic.detector import classify, vocabulary
 from hypnic.detector.bursts import BurstParams, BurstResult
 from hypnic.detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
 from hypnic.detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep_outside_sleep
+from hypnic.detector.options import AnalysisOptions
 from hypnic.detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
 
 #: "Jerks while falling asleep" are counted in the classifier's jerk window around the onset.
@@ -31,15 +32,14 @@ COMPLETE_MARGIN_S = 300.0
 
 @dataclass
 class NightInput:
-    """Everything the night-level stages need from a recording."""
+    """Everything the night-level stages need from a recording (what to do with it is the
+    :class:`~detector.options.AnalysisOptions`)."""
 
     bursts: BurstResult
     fs: float
     duration_s: float
-    params: BurstParams
+    #: Where the sensor is scored as worn (the option, else the file's, else unknown).
     placement: str = vocabulary.UNKNOWN
-    rules: str = "wasm"
-    sleep_onset_s: float | None = None
     start_utc: str | None = None
     utc_offset_s: float = 0.0
     reader_gaps: list[list[float]] = field(default_factory=list)
@@ -176,15 +176,18 @@ class _Scored:
     periods: list[SleepPeriod]
 
 
-def _score(inp: NightInput, grid: dict[str, np.ndarray], gaps: list[list[float]], nonwear: list[list[float]]) -> _Scored:
+def _score(
+    inp: NightInput, options: AnalysisOptions, grid: dict[str, np.ndarray], gaps: list[list[float]],
+    nonwear: list[list[float]],
+) -> _Scored:
     """Classify the bursts and find each night's sleep period, non-wear excluded."""
-    step = inp.params.epoch_s
+    step = options.params.epoch_s
     events = inp.bursts.events
     # Bursts inside non-wear cannot be body movement (a knock on the nightstand).
     keep = ~_in(events["onset_s"], nonwear)
     events = events[keep]
     shapes = inp.bursts.shapes[keep] if inp.bursts.shapes is not None else None
-    cls = classify.classify_bursts(events, grid, step, inp.placement, inp.rules, gaps, shapes)
+    cls = classify.classify_bursts(events, grid, step, inp.placement, options.rules, gaps, shapes)
 
     factor = int(round(ANGLE_EPOCH_S / step))
     grid5 = aggregate(grid, factor)
@@ -198,8 +201,9 @@ def _score(inp: NightInput, grid: dict[str, np.ndarray], gaps: list[list[float]]
     periods: list[SleepPeriod] = []
     for a, b in windows:
         sel = (grid5["t_s"] >= a) & (grid5["t_s"] < b)
-        if inp.sleep_onset_s is not None and a <= inp.sleep_onset_s < b:
-            sp = _given_period(inp.sleep_onset_s, grid5, sel, witnesses, excluded5, returning5)
+        onset = options.sleep_onset_s
+        if onset is not None and a <= onset < b:
+            sp = _given_period(onset, grid5, sel, witnesses, excluded5, returning5)
         else:
             sp = find_sleep_period(
                 grid5["t_s"][sel], grid5["x"][sel], grid5["y"][sel], grid5["z"][sel],
@@ -209,34 +213,36 @@ def _score(inp: NightInput, grid: dict[str, np.ndarray], gaps: list[list[float]]
     return _Scored(events, cls, windows, periods)
 
 
-def find_spans_not_worn(inp: NightInput, grid: dict[str, np.ndarray]) -> list[NonwearSpan]:
+def find_spans_not_worn(
+    inp: NightInput, grid: dict[str, np.ndarray], params: BurstParams
+) -> list[NonwearSpan]:
     """Non-wear candidates of the whole recording (:func:`detector.nonwear.find_nonwear`)."""
     return find_nonwear(
         grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], inp.fs,
-        (inp.params.highpass_hz, inp.params.lowpass_hz), inp.params.floor_low_g,
+        (params.highpass_hz, params.lowpass_hz), params.floor_low_g,
         temperature=Temperature.of(*inp.temperature) if inp.temperature is not None else None,
         idle=inp.idle,
     )
 
 
-def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def score_night(inp: NightInput, options: AnalysisOptions) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Score a whole recording: events (dicts, CONTRACT columns plus features) and summary.
 
     Non-wear whose evidence is weak (stillness, a breath that does not show) is judged against the
     sleep periods (:func:`detector.nonwear.keep_outside_sleep`); the night is scored again
     without the non-wear that stands.
     """
-    grid = regular_grid(inp.bursts.epochs, inp.params.epoch_s, inp.duration_s)
+    grid = regular_grid(inp.bursts.epochs, options.params.epoch_s, inp.duration_s)
     gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
-    spans = find_spans_not_worn(inp, grid)
+    spans = find_spans_not_worn(inp, grid, options.params)
     # The sleep periods are first found without the spans whose evidence is weak: a still
     # sleeper's hour would otherwise be cut out of the night and then lie outside it. Spans at the
     # recording's edges stay out (a recording starts with the sensor on the table, not asleep).
     sure = [sp for sp in spans if sp.stands == "always" or "recording_edge" in sp.evidence]
-    scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in sure])
+    scored = _score(inp, options, grid, gaps, [[sp.start_s, sp.end_s] for sp in sure])
     kept = keep_outside_sleep(spans, scored.periods)
     if [(k.start_s, k.end_s) for k in kept] != [(sp.start_s, sp.end_s) for sp in sure]:
-        scored = _score(inp, grid, gaps, [[sp.start_s, sp.end_s] for sp in kept])
+        scored = _score(inp, options, grid, gaps, [[sp.start_s, sp.end_s] for sp in kept])
     spans = kept
     nonwear = [[sp.start_s, sp.end_s] for sp in spans]
     events, cls, windows, periods = scored.events, scored.cls, scored.windows, scored.periods
@@ -247,7 +253,7 @@ def score_night(inp: NightInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     )
     rows = merge_events(events, cls)
     nights = [
-        _night_summary(rows, sp, inp, w, gaps, spans) for w, sp in zip(windows, periods)
+        _night_summary(rows, sp, inp, options, w, gaps, spans) for w, sp in zip(windows, periods)
     ]
     for r in rows:
         r["minutes_from_onset"] = None
@@ -306,6 +312,7 @@ def _night_summary(
     rows: list[dict[str, Any]],
     sp: SleepPeriod,
     inp: NightInput,
+    options: AnalysisOptions,
     window: tuple[float, float],
     gaps: list[list[float]],
     spans: list[NonwearSpan],
@@ -320,11 +327,11 @@ def _night_summary(
         "complete": sp.onset_s is not None and sp.onset_s - a > COMPLETE_MARGIN_S,
         "sleep_onset_s": sp.onset_s,
         "sleep_onset_window_s": sp.window_s,
-        "sleep_onset_source": "given" if inp.sleep_onset_s is not None and sp.onset_s == inp.sleep_onset_s else "detected",
+        "sleep_onset_source": "given" if sp.onset_s is not None and sp.onset_s == options.sleep_onset_s else "detected",
         "sleep_end_s": sp.end_s,
         "sleep_onset_reason": sp.reason,
         "placement": inp.placement,
-        "rules": inp.rules,
+        "rules": options.rules,
         "counts": counts,
     }
     if sp.onset_s is None or sp.end_s is None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypnic.detector.options import AnalysisOptions
 from hypnic.detector.vocabulary import LABELS
 from hypnic.recordings.errors import InputError
 
@@ -55,8 +56,7 @@ class Job:
 
     path: str
     out: str
-    placement: str | None = None
-    rules: str = "wasm"
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
     force: bool = False  # --force: write into an existing folder hypnic did not write
 
 
@@ -157,7 +157,7 @@ def process_file(job: Job) -> dict[str, Any]:
         from hypnic.pipeline import analyze_stream, write_outputs
         from hypnic.recordings.open_input import open_input
 
-        analysis = analyze_stream(open_input(job.path), placement=job.placement, rules=job.rules)
+        analysis = analyze_stream(open_input(job.path), job.options)
         write_outputs(analysis, job.out, report=False, force=job.force)
         error, kind = None, None
     except InputError as exc:
@@ -304,13 +304,13 @@ def _check_tls_settings(scheduler: str) -> None:
         )
 
 
-def plan(inputs: Sequence[str], out_dir: Path, placement: str | None, rules: str,
+def plan(inputs: Sequence[str], out_dir: Path, options: AnalysisOptions,
          retry_failed: bool, force: bool = False,
          ) -> tuple[list[Job], list[Job], list[tuple[str, str]]]:
     """All jobs, the ones to run now, and the errors known without running them (missing
     files, files rejected by an earlier run and unchanged since)."""
     paths = list(dict.fromkeys(str(p) for p in inputs))  # drop repeats, keep the order
-    jobs = [Job(p, str(out_dir / name), placement, rules, force)
+    jobs = [Job(p, str(out_dir / name), options, force)
             for p, name in zip(paths, output_names(paths), strict=True)]
     failed = {} if retry_failed else _load_failed(out_dir)
     todo, carried = [], []
@@ -331,11 +331,10 @@ def plan(inputs: Sequence[str], out_dir: Path, placement: str | None, rules: str
 def run_batch(
     inputs: Sequence[str],
     out_dir: str | os.PathLike[str],
+    options: AnalysisOptions | None = None,
     *,
     scheduler: str | None = None,
     workers: int = 2,
-    placement: str | None = None,
-    rules: str = "wasm",
     retry_failed: bool = False,
     progress: bool | None = None,
     force: bool = False,
@@ -348,13 +347,13 @@ def run_batch(
         Recordings (any input ``hypnic detect`` takes).
     out_dir : path
         ``DIR``: one folder per input, ``nights.csv`` and ``errors.csv``.
+    options : detector.options.AnalysisOptions, optional
+        As ``hypnic detect``'s options, for every file (the defaults where None).
     scheduler : str, optional
         Address of a running dask scheduler (``tcp://host:8786``); a LocalCluster otherwise.
     workers : int
         Worker processes of the LocalCluster (one thread each: the pipeline holds the GIL
         outside its kernels).
-    placement, rules
-        As ``hypnic detect``'s options, for every file.
     retry_failed : bool
         Try again the files rejected in an earlier run even if unchanged.
     progress : bool, optional
@@ -377,7 +376,7 @@ def run_batch(
 
     out = Path(out_dir)
     check_output_folder(out, force=force)
-    jobs, todo, carried = plan(inputs, out, placement, rules, retry_failed, force)
+    jobs, todo, carried = plan(inputs, out, options or AnalysisOptions(), retry_failed, force)
     result = BatchResult(errors=list(carried))
     todo_paths = {j.path for j in todo}
     known_bad = {f for f, _ in carried}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from hypnic.detector.options import AnalysisOptions
 from hypnic.pipeline import Analysis, analyze_stream, output_files, write_outputs
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.open_input import open_input
@@ -26,20 +27,17 @@ from hypnic.two_sensors import analyze_pair
 
 def analyze_inputs(
     inputs: Sequence[str],
+    options: AnalysisOptions,
     *,
     out: str,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
     start: str | None = None,
     report: bool = True,
     force: bool = False,
-    placement_b: str | None = None,
 ) -> Analysis:
     """``hypnic detect``: read the input(s), analyse, write the outputs.
 
-    Two inputs are two sensors of one night (:func:`hypnic.two_sensors.analyze_pair`):
-    ``placement`` is the first one's, ``placement_b`` the second's.
+    Two inputs are two sensors of one night (:func:`hypnic.two_sensors.analyze_pair`): the
+    options' ``placement`` is the first one's, ``placement_b`` the second's.
 
     ``--out`` is checked once the input has opened and before the analysis, so that a refused
     folder (:func:`recordings.outputs.check_output_folder`) costs no work.
@@ -49,8 +47,9 @@ def analyze_inputs(
     InputError
         Not one input or two, a bad ``sleep_onset``, bad input or a refused ``out``.
     """
-    if sleep_onset is not None and not sleep_onset >= 0:
-        raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")
+    onset = options.sleep_onset_s
+    if onset is not None and not onset >= 0:
+        raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {onset}")
     if len(inputs) not in (1, 2):
         raise InputError(None, f"detect takes one or two inputs, got {len(inputs)}")
     streams = [open_input(p, start=start) for p in inputs]
@@ -69,14 +68,10 @@ def analyze_inputs(
             )  # fmt: skip
             ticks.append(lambda t, bar=bar: bar.update(t - bar.n))
         if len(streams) == 1:
-            analysis = analyze_stream(
-                streams[0], sleep_onset=sleep_onset, placement=placement, rules=rules,
-                on_chunk=ticks[0],
-            )  # fmt: skip
+            analysis = analyze_stream(streams[0], options, on_chunk=ticks[0])
         else:
             analysis = analyze_pair(
-                streams[0], streams[1], sleep_onset=sleep_onset, placement_a=placement,
-                placement_b=placement_b, rules=rules, on_chunk_a=ticks[0], on_chunk_b=ticks[1],
-            )  # fmt: skip
+                streams[0], streams[1], options, on_chunk_a=ticks[0], on_chunk_b=ticks[1]
+            )
     write_outputs(analysis, out, report=report, force=force)
     return analysis

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from hypnic.detector.options import AnalysisOptions
 from hypnic.pipeline import analyze_stream, check_span
 from hypnic.recordings.edf_export import (
     EdfExport,
@@ -33,9 +34,7 @@ def export_edf(
     *,
     events: str = "auto",
     start: str | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
-    sleep_onset: float | None = None,
+    options: AnalysisOptions | None = None,
 ) -> ExportResult:
     """Write ``edf_path`` (EDF+ with the events as annotations) and ``FILE.events.csv``.
 
@@ -52,8 +51,8 @@ def export_edf(
         now), ``"live"`` (a recording's events.jsonl) or the path of an events.csv.
     start : str, optional
         ISO 8601 time of the first sample, for inputs without one (``--start``).
-    placement, rules, sleep_onset
-        Options of the analysis, when the events come from one.
+    options : detector.options.AnalysisOptions, optional
+        Options of the analysis, when the events come from one (the defaults where None).
 
     Raises
     ------
@@ -82,9 +81,7 @@ def export_edf(
 
         fed = tapped(stream, bounded, export.add, progress)
         if annotations is None:
-            analysis = analyze_stream(
-                fed, sleep_onset=sleep_onset, placement=placement, rules=rules
-            )
+            analysis = analyze_stream(fed, options)
             annotations = annotations_from_events(analysis.events)
             events_source = "analysis"
         else:

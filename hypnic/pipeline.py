@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hypnic import __version__
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.samples import SampleStream
+
+if TYPE_CHECKING:
+    from hypnic.detector.options import AnalysisOptions
 
 #: Longest span of time analysed at once. Night scoring keeps a 1-s grid over the whole span
 #: (detector.night), ~180 bytes a second at its peak, so the span, not the number of samples,
@@ -68,11 +71,8 @@ class Analysis:
 
 def analyze_stream(
     stream: SampleStream,
+    options: AnalysisOptions | None = None,
     *,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
-    params: Any = None,
     on_chunk: Callable[[float], None] | None = None,
 ) -> Analysis:
     """Run the detector over a stream and score the night.
@@ -80,22 +80,22 @@ def analyze_stream(
     Parameters
     ----------
     stream : SampleStream
-    sleep_onset : float, optional
-        Given sleep onset (s from the start), overrides detection.
-    placement : str, optional
-        Overrides the stream's placement metadata.
-    rules : {"wasm", "aasm"}
-    params : detector.bursts.BurstParams, optional
+    options : detector.options.AnalysisOptions, optional
+        The given sleep onset, placement (over the stream's metadata), rules and burst
+        parameters; the defaults where None.
     on_chunk : callable, optional
         Called with the time (s) reached after each chunk (progress).
     """
-    from hypnic.detector.bursts import BurstParams, BurstResult, StreamingDetector
+    from hypnic.detector.bursts import BurstResult, StreamingDetector
     from hypnic.detector.classify import TRANSIENT_SPREAD_S
     from hypnic.detector.night import NightInput, score_night
     from hypnic.detector.onsets import measure_transients
+    from hypnic.detector.options import AnalysisOptions, resolve_placement
     from hypnic.detector.snippets import SnippetCollector
+    from hypnic.detector.vocabulary import UNKNOWN
 
-    params = params or BurstParams()
+    options = options or AnalysisOptions()
+    params = options.params
     info = stream.info
     det = StreamingDetector(info.fs, params)
     snippets = SnippetCollector()
@@ -134,16 +134,18 @@ def analyze_stream(
     snippets.rekey({float(a): float(b) for a, b in zip(bursts.events["onset_s"][short], onsets[short])})
     bursts.events["onset_s"] = onsets
     duration = float(t_last) + 1.0 / info.fs
-    if sleep_onset is not None and not (0 <= sleep_onset <= duration):
-        raise InputError("--sleep-onset", f"{sleep_onset} s is outside the recording (0-{duration:.0f} s)")
-    place = placement or info.placement or "unknown"
+    onset = options.sleep_onset_s
+    if onset is not None and not (0 <= onset <= duration):
+        raise InputError("--sleep-onset", f"{onset} s is outside the recording (0-{duration:.0f} s)")
+    place, place_source = resolve_placement(options.placement, info.placement)
     events, summary = score_night(
         NightInput(
-            bursts=bursts, fs=info.fs, duration_s=duration, params=params, placement=place,
-            rules=rules, sleep_onset_s=sleep_onset, start_utc=info.start_utc,
-            utc_offset_s=info.utc_offset_s, reader_gaps=list(stream.gaps),
-            temperature=temperature.result(), idle=list(getattr(stream, "idle", [])),
-        )
+            bursts=bursts, fs=info.fs, duration_s=duration, placement=place,
+            start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
+            reader_gaps=list(stream.gaps), temperature=temperature.result(),
+            idle=list(getattr(stream, "idle", [])),
+        ),
+        options,
     )
     summary.update(
         {
@@ -158,13 +160,13 @@ def analyze_stream(
             "parameters": {
                 "burst_detector": params.as_dict(),
                 "labelling": LABELLING_NOTE,
-                "rules": rules,
-                "placement_source": "option" if placement else ("file" if info.placement != "unknown" else "unknown"),
+                "rules": options.rules,
+                "placement_source": place_source,
             },
             "device": info.meta,
         }
     )
-    if place == "unknown":
+    if place == UNKNOWN:
         summary["placement_note"] = (
             "placement unknown: every label is scored (leg movements as if on an ankle); "
             "give --placement for a wrist recording"

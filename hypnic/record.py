@@ -45,6 +45,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from hypnic.detector.bursts import StreamingDetector
+from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.vocabulary import UNKNOWN
 from hypnic.firmware_bridge import scan
 from hypnic.firmware_bridge.clock import Clock, RealClock, ScaledClock, VirtualClock
 from hypnic.firmware_bridge.session import SampleBatch, SensorSession
@@ -130,9 +132,9 @@ class RecordPlan:
     speed: float  # math.inf = as fast as possible (simulated sensors only)
     timeout_s: float
     queue_size: int
-    sleep_onset: float | None = None
-    placement_option: str | None = None
-    rules: str = "wasm"
+    #: The analysis at the end (its placement, where given, is also every sensor's placement
+    #: where its spec gives none).
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
     report: bool = True
 
     @property
@@ -143,14 +145,12 @@ class RecordPlan:
 def plan_recording(
     sensors: Sequence[str],
     out: str | os.PathLike[str],
+    options: AnalysisOptions | None = None,
     *,
     duration_s: float | None = None,
     speed: str | float = "max",
     timeout_s: float = 20.0,
     queue_size: int = 1024,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
     report: bool = True,
 ) -> RecordPlan:
     """Check the options and the output folder; one-line :class:`InputError` on any problem.
@@ -161,6 +161,9 @@ def plan_recording(
         One or two ``--sensor`` specifications (:mod:`firmware_bridge.spec`).
     out : path-like
         The recording folder to create (must not exist, or be empty).
+    options : detector.options.AnalysisOptions, optional
+        As for ``hypnic detect``, for the analysis at the end; its ``placement`` is also every
+        sensor's placement where its spec does not give one. The defaults where None.
     duration_s : float, optional
         Stop after this many seconds (default: at Ctrl-C or SIGTERM; simulated sensors: at the
         end of their night).
@@ -170,10 +173,10 @@ def plan_recording(
         How long to look for a real sensor.
     queue_size : int
         Notifications held per sensor before new ones are dropped.
-    sleep_onset, placement, rules, report
-        As for ``hypnic detect``, for the analysis at the end (``placement`` is also every
-        sensor's placement where its spec does not give one).
+    report : bool
+        Write the HTML report of each analysis.
     """
+    options = options or AnalysisOptions()
     specs = []
     for text in sensors:
         try:
@@ -191,8 +194,9 @@ def plan_recording(
         raise InputError("--timeout", f"must be a positive number of seconds, got {timeout_s:g}")
     if queue_size < 1:
         raise InputError("--queue", f"must be at least 1, got {queue_size}")
-    if sleep_onset is not None and not sleep_onset >= 0:
-        raise InputError("--sleep-onset", f"must be a time in seconds >= 0, got {sleep_onset}")
+    onset = options.sleep_onset_s
+    if onset is not None and not onset >= 0:
+        raise InputError("--sleep-onset", f"must be a time in seconds >= 0, got {onset}")
     factor = _speed(speed)
     duration = duration_s
     out = Path(out)
@@ -202,8 +206,8 @@ def plan_recording(
         )
     planned = []
     for i, spec in enumerate(specs):
-        worn = spec.placement or placement or ("wrist" if spec.kind == "sim" else "unknown")
-        label = spec.options.get("label") or (worn if worn != "unknown" else f"sensor{i + 1}")
+        worn = spec.placement or options.placement or ("wrist" if spec.kind == "sim" else UNKNOWN)
+        label = spec.options.get("label") or (worn if worn != UNKNOWN else f"sensor{i + 1}")
         planned.append(SensorPlan(spec, label, worn, out if len(specs) == 1 else out / label))
     labels = [s.label for s in planned]
     if len(set(labels)) != len(labels):
@@ -227,9 +231,8 @@ def plan_recording(
             _, hours, start = nights.pop()
             duration = hours * 3600.0 - start
     return RecordPlan(
-        planned, out, duration, factor, timeout_s, queue_size,
-        sleep_onset=sleep_onset, placement_option=placement, rules=rules, report=report,
-    )  # fmt: skip
+        planned, out, duration, factor, timeout_s, queue_size, options=options, report=report
+    )
 
 
 def _speed(text: str | float) -> float:
@@ -641,12 +644,7 @@ def _install_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> li
 
 def finalize(rec: LiveRecording, plan: RecordPlan) -> Path:
     """Analyse a finished recording as ``hypnic detect`` would; write ``<folder>/analysis``."""
-    analysis = analyze_stream(
-        open_recording(rec.plan.folder),
-        sleep_onset=plan.sleep_onset,
-        placement=plan.placement_option,
-        rules=plan.rules,
-    )
+    analysis = analyze_stream(open_recording(rec.plan.folder), plan.options)
     return write_outputs(analysis, rec.plan.folder / "analysis", report=plan.report)
 
 
@@ -656,14 +654,12 @@ def finalize(rec: LiveRecording, plan: RecordPlan) -> Path:
 def record_night(
     sensors: Sequence[str],
     out: str | os.PathLike[str],
+    options: AnalysisOptions | None = None,
     *,
     duration_s: float | None = None,
     speed: str | float = "max",
     timeout_s: float = 20.0,
     queue_size: int = 1024,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
     report: bool = True,
 ) -> int:
     """``hypnic record``: record until stopped, then analyse each recording.
@@ -683,9 +679,8 @@ def record_night(
         samples at all (nothing is left on disk then).
     """
     plan = plan_recording(
-        sensors, out, duration_s=duration_s, speed=speed, timeout_s=timeout_s,
-        queue_size=queue_size, sleep_onset=sleep_onset, placement=placement, rules=rules,
-        report=report,
+        sensors, out, options, duration_s=duration_s, speed=speed, timeout_s=timeout_s,
+        queue_size=queue_size, report=report,
     )  # fmt: skip
     printer = LivePrinter()
     recorder = LiveRecorder(plan, printer)

@@ -24,6 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from hypnic.detector.bursts import StreamingDetector
+from hypnic.detector.options import AnalysisOptions
 from hypnic.pipeline import Analysis, analyze_stream, output_files, write_outputs
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.feed import (
@@ -91,11 +92,9 @@ def format_burst(row: np.void, start_utc: str | None = None, utc_offset_s: float
 
 def replay_inputs(
     path: str,
+    options: AnalysisOptions,
     *,
     out: str,
-    sleep_onset: float | None = None,
-    placement: str | None = None,
-    rules: str = "wasm",
     report: bool = True,
     speed: float | None = None,
     show_bursts: bool = False,
@@ -110,10 +109,12 @@ def replay_inputs(
     ----------
     path : str
         A recording folder (or any input :func:`recordings.open_input.open_input` takes).
+    options : detector.options.AnalysisOptions
+        As for ``hypnic detect``.
     out : str
         Output folder: events.csv, summary.json (and the report), written all at once.
-    sleep_onset, placement, rules, report
-        As for ``hypnic detect``.
+    report : bool
+        Write the HTML report too.
     speed : float, optional
         Recording seconds per wall-clock second (1 = ``--realtime``); None replays as fast as
         the machine goes (``--fast``).
@@ -139,8 +140,9 @@ def replay_inputs(
     InputError
         Bad input or option (one line naming the file), before anything is written.
     """
-    if sleep_onset is not None and not sleep_onset >= 0:
-        raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {sleep_onset}")
+    onset = options.sleep_onset_s
+    if onset is not None and not onset >= 0:
+        raise InputError("--sleep-onset", f"must be a time in seconds ≥ 0, got {onset}")
     original = open_input(path)
     # Before the replay, which may take a night.
     check_output_folder(out, force=force, names=output_files(report))
@@ -171,9 +173,7 @@ def replay_inputs(
         def tick(t: float) -> None:
             bar.update(t - bar.n)
 
-        analysis = analyze_stream(
-            stream, sleep_onset=sleep_onset, placement=placement, rules=rules, on_chunk=tick
-        )
+        analysis = analyze_stream(stream, options, on_chunk=tick)
     analysis.summary["replay"] = {
         "pacing": "fast" if speed is None else ("realtime" if speed == 1 else f"x{speed:g}"),
         "frame_samples": n,

@@ -20,6 +20,7 @@ from hypnic.recordings.samples import SampleStream
 
 if TYPE_CHECKING:
     from hypnic.detector.alignment import ClockMap
+    from hypnic.detector.options import AnalysisOptions
     from hypnic.pipeline import Analysis
 
 #: The sleep period of a wrist sensor is preferred: HDCZA was developed and validated on wrist
@@ -118,9 +119,7 @@ def _wrist_with_leg_marks(
     summaries: tuple[dict[str, Any], dict[str, Any]],
     sides: tuple[int | None, int | None],
     clock: ClockMap,
-    params: Any,
-    rules: str,
-    sleep_onset: float | None,
+    options: AnalysisOptions,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both sensors' summaries, the wrist's sleep period found again with the ankle's transients.
 
@@ -129,6 +128,8 @@ def _wrist_with_leg_marks(
     wrist+ankle nights this took the onset error's 90th percentile from 14 to 10 min (robust
     parameters 25 to 21 min). Other pairs are returned as they are.
     """
+    from dataclasses import replace
+
     from hypnic.detector.classify import TRANSIENT_SPREAD_S
     from hypnic.detector.night import NightInput, score_night
     from hypnic.detector.two_sensors import covered
@@ -144,11 +145,11 @@ def _wrist_with_leg_marks(
     s = summaries[w]
     _, again = score_night(
         NightInput(
-            bursts=ones[w].bursts, fs=s["fs_hz"], duration_s=s["duration_s"], params=params,
-            placement=s["placement"], rules=rules, sleep_onset_s=sleep_onset if w == 0 else None,
-            start_utc=s["start_utc"], utc_offset_s=s["utc_offset_s"], reader_gaps=s["gaps"],
-            sleep_marks=np.asarray(marks, dtype=np.float64),
-        )
+            bursts=ones[w].bursts, fs=s["fs_hz"], duration_s=s["duration_s"],
+            placement=s["placement"], start_utc=s["start_utc"], utc_offset_s=s["utc_offset_s"],
+            reader_gaps=s["gaps"], sleep_marks=np.asarray(marks, dtype=np.float64),
+        ),
+        options if w == 0 else replace(options, sleep_onset_s=None),  # a given onset is A's
     )
     out = [summaries[0], summaries[1]]
     out[w] = {**s, **again}
@@ -209,12 +210,8 @@ def _pair_traces(
 def analyze_pair(
     stream_a: SampleStream,
     stream_b: SampleStream,
+    options: AnalysisOptions | None = None,
     *,
-    sleep_onset: float | None = None,
-    placement_a: str | None = None,
-    placement_b: str | None = None,
-    rules: str = "wasm",
-    params: Any = None,
     on_chunk_a: Callable[[float], None] | None = None,
     on_chunk_b: Callable[[float], None] | None = None,
 ) -> Analysis:
@@ -224,14 +221,11 @@ def analyze_pair(
     ----------
     stream_a, stream_b : SampleStream
         The two recordings; A's clock is the pair's time line (events, sleep onset, given
-        ``sleep_onset``).
-    sleep_onset : float, optional
-        Given sleep onset (s from A's start).
-    placement_a, placement_b : str, optional
-        Override the streams' placement metadata. Two ``ankle`` sensors are the left and the
-        right ankle, in that order; ``unknown`` is scored as an ankle.
-    rules : {"wasm", "aasm"}
-    params : detector.bursts.BurstParams, optional
+        sleep onset).
+    options : detector.options.AnalysisOptions, optional
+        A given sleep onset is on A's clock; ``placement`` and ``placement_b`` override the
+        streams' placement metadata (two ``ankle`` sensors are the left and the right ankle, in
+        that order; ``unknown`` is scored as an ankle). The defaults where None.
     on_chunk_a, on_chunk_b : callable, optional
         Progress of reading each stream (the time reached, s), as for ``analyze_stream``.
 
@@ -250,10 +244,13 @@ def analyze_pair(
         Either input is bad, both sensors are on the same ankle, or the two recordings do not
         overlap in time or cannot be aligned.
     """
+    from dataclasses import replace
+
     from hypnic import __version__
     from hypnic.detector.alignment import AlignmentError, ClockMap, align, utc_offset_s
-    from hypnic.detector.bursts import BurstParams, BurstResult
+    from hypnic.detector.bursts import BurstResult
     from hypnic.detector.epochs import regular_grid
+    from hypnic.detector.options import AnalysisOptions, resolve_placement
     from hypnic.detector.two_sensors import (
         ALONE_LIKELIHOOD_RATIO,
         PAIR_LIKELIHOOD_RATIO,
@@ -267,22 +264,21 @@ def analyze_pair(
     )
     from hypnic.pipeline import LABELLING_NOTE, Analysis, analyze_stream
 
-    params = params or BurstParams()
+    options = options or AnalysisOptions()
+    params = options.params
     src_a, src_b = stream_a.info.source, stream_b.info.source
     # As analyze_stream resolves it: the option, else the file's metadata, else unknown.
-    place_a = placement_a or stream_a.info.placement or "unknown"
-    place_b = placement_b or stream_b.info.placement or "unknown"
+    place_a, _ = resolve_placement(options.placement, stream_a.info.placement)
+    place_b, _ = resolve_placement(options.placement_b, stream_b.info.placement)
     try:
         sides = leg_sides(place_a, place_b)
     except ValueError as exc:
         raise InputError("--placement", f"{exc}: give the other one as the other ankle") from None
     name_a, name_b = sensor_names(place_a, place_b)
-    one_a = analyze_stream(
-        stream_a, sleep_onset=sleep_onset, placement=placement_a, rules=rules, params=params,
-        on_chunk=on_chunk_a,
-    )
+    one_a = analyze_stream(stream_a, replace(options, placement_b=None), on_chunk=on_chunk_a)
     one_b = analyze_stream(
-        stream_b, placement=placement_b, rules=rules, params=params, on_chunk=on_chunk_b
+        stream_b, replace(options, placement=options.placement_b, placement_b=None, sleep_onset_s=None),
+        on_chunk=on_chunk_b,
     )
     sa, sb = one_a.summary, one_b.summary
 
@@ -311,17 +307,17 @@ def analyze_pair(
                 shapes=None if one.bursts.shapes is None else one.bursts.shapes[worn],
             )
         )
-    period_a, period_b = _wrist_with_leg_marks(
-        (one_a, one_b), (sa, sb), sides, clock, params, rules, sleep_onset
-    )
+    period_a, period_b = _wrist_with_leg_marks((one_a, one_b), (sa, sb), sides, clock, options)
     nights_b = [_mapped_night(n, clock) for n in _nights(period_b)]
     prefer_b = place_b == PREFERRED_SLEEP_PLACEMENT and place_a != PREFERRED_SLEEP_PLACEMENT
-    periods = choose_periods(_nights(period_a), nights_b, prefer_b, sleep_onset, sa["duration_s"])
+    periods = choose_periods(
+        _nights(period_a), nights_b, prefer_b, options.sleep_onset_s, sa["duration_s"]
+    )
     result = score_pair(
         sensors[0], sensors[1],
         [(*p["window_s"], p["sleep_onset_s"], p["sleep_end_s"],
           (p.get("sleep_onset_window_s") or [None])[0]) for p in periods],
-        params.epoch_s, rules,
+        params.epoch_s, options.rules,
     )
     # The pair's time line is A's recording: what B saw before A started or after it ended
     # belongs to no night of the summary and is left out.
@@ -349,7 +345,7 @@ def analyze_pair(
     for p in periods:
         a, b = p["window_s"]
         night = dict(p)
-        night.update(placement=placement, rules=rules)
+        night.update(placement=placement, rules=options.rules)
         sensor = {"A": name_a, "B": name_b, None: None}[p["sleep_onset_sensor"]]
         night["sleep_onset_sensor"] = sensor
         night.update(
@@ -395,7 +391,7 @@ def analyze_pair(
             "parameters": {
                 "burst_detector": params.as_dict(),
                 "labelling": LABELLING_NOTE + "; two sensors: detector.two_sensors",
-                "rules": rules,
+                "rules": options.rules,
                 "placement_source": [
                     s["parameters"]["placement_source"] for s in (sa, sb)
                 ],

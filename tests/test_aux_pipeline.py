@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypnic.detector.options import AnalysisOptions
 from hypnic.pipeline import SecondMeans, analyze_stream
 
 
@@ -39,7 +40,7 @@ def test_a_night_with_a_thermometer_gives_the_same_non_wear_in_any_chunking():
 
     night = simulate_night(2, 12.5, 6.5, "wrist", params=with_removals(default_params()), nonwear=True)
     summaries = [
-        analyze_stream(night.stream(chunk_size=n, temperature=True), placement="wrist").summary
+        analyze_stream(night.stream(chunk_size=n, temperature=True), AnalysisOptions(placement="wrist")).summary
         for n in (1 << 20, 40_000, 7_777)
     ]
     assert summaries[0]["nonwear"], "the night must have non-wear to compare"

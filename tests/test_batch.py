@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import hypnic.batch as batch
 import hypnic.cli as cli
+from hypnic.detector.options import AnalysisOptions
 
 N_GOOD = 10
 
@@ -155,11 +156,11 @@ def test_plan_skips_finished_and_unchanged_rejected_files(cohort, tmp_path):
          str(bad[1].resolve()): {"key": [0, 0], "error": "file changed since"}}))
     missing = tmp_path / "missing.csv"
     inputs = [str(p) for p in (good[0], good[1], bad[0], bad[1], missing)]
-    jobs, todo, carried = batch.plan(inputs, out, None, "wasm", retry_failed=False)
+    jobs, todo, carried = batch.plan(inputs, out, AnalysisOptions(), retry_failed=False)
     assert [j.path for j in jobs] == inputs
     assert [j.path for j in todo] == [str(good[1]), str(bad[1])]
     assert carried == [(str(bad[0]), "old error"), (str(missing), f"{missing}: no such file")]
-    _, todo, _ = batch.plan(inputs, out, None, "wasm", retry_failed=True)
+    _, todo, _ = batch.plan(inputs, out, AnalysisOptions(), retry_failed=True)
     assert [j.path for j in todo] == [str(good[1]), str(bad[0]), str(bad[1])]
 
 

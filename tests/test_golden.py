@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from hypnic.detector.options import AnalysisOptions
+
 GOLDEN = Path(__file__).parent / "golden"
 DEVICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "devices"
 #: Summary keys that name the machine, the path or the software rather than the night, and the
@@ -63,8 +65,10 @@ def _analysis_of(name: str) -> Any:
 
     if place == "pair":
         a, b = night("wrist"), night("right_ankle")
-        return analyze_pair(a.stream(), b.stream(), placement_a="wrist", placement_b="right_ankle")
-    return analyze_stream(night(place).stream(temperature=removals), placement=place)
+        return analyze_pair(
+            a.stream(), b.stream(), AnalysisOptions(placement="wrist", placement_b="right_ankle")
+        )
+    return analyze_stream(night(place).stream(temperature=removals), AnalysisOptions(placement=place))
 
 
 def _cases() -> list[str]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hypnic.cli import main
+from hypnic.detector.options import AnalysisOptions
 
 CONTRACT_COLUMNS = ["onset_s", "duration_s", "peak_g", "label", "series", "confidence", "minutes_from_onset"]
 SUMMARY_KEYS = {
@@ -82,8 +83,8 @@ def test_chunked_reading_gives_the_same_events(night_csv):
     from hypnic.pipeline import analyze_stream
     from hypnic.recordings.csv_input import open_csv
 
-    a = analyze_stream(open_csv(night_csv, chunk_rows=4096), placement="ankle")
-    b = analyze_stream(open_csv(night_csv, chunk_rows=10**7), placement="ankle")
+    a = analyze_stream(open_csv(night_csv, chunk_rows=4096), AnalysisOptions(placement="ankle"))
+    b = analyze_stream(open_csv(night_csv, chunk_rows=10**7), AnalysisOptions(placement="ankle"))
     assert a.events == b.events
     assert np.array_equal(a.bursts.events, b.bursts.events)
 

@@ -23,6 +23,7 @@ import pytest
 
 import hypnic.cli
 from hypnic.benchmarks.synth import simulate_night
+from hypnic.detector.options import AnalysisOptions
 from hypnic.firmware_bridge import scan as scan_module
 from hypnic.record import LivePrinter, night_start_utc
 from hypnic.recordings.edf_writer import to_digital
@@ -284,7 +285,9 @@ def test_a_real_sensor_path_over_the_simulated_radio(tmp_path, monkeypatch, no_f
 
     def record(sensor: str, out: Path):
         # hypnic record --sensor SENSOR --out OUT --duration 3 --timeout 1 --placement ankle
-        plan = plan_recording([sensor], out, duration_s=3.0, timeout_s=1.0, placement="ankle")
+        plan = plan_recording(
+            [sensor], out, AnalysisOptions(placement="ankle"), duration_s=3.0, timeout_s=1.0
+        )
         err = io.StringIO()
         recorder = LiveRecorder(
             plan, LivePrinter(io.StringIO(), err, tty=False),

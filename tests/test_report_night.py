@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import hypnic.cli
+from hypnic.detector.options import AnalysisOptions
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.outputs import MARKER
 from hypnic.report import signs
@@ -66,7 +67,7 @@ def make_night_dir(
     start = datetime.fromisoformat(night.info.start_utc) + timedelta(days=day_shift)
     night.info.start_utc = start.isoformat()
     stream = night.stream(temperature=removals)
-    write_outputs(analyze_stream(stream, placement=placement), out, report=False)
+    write_outputs(analyze_stream(stream, AnalysisOptions(placement=placement)), out, report=False)
     return out
 
 
@@ -588,7 +589,7 @@ def test_the_pipeline_can_report_from_its_analysis_before_files_exist(tmp_path, 
     from hypnic.pipeline import analyze_stream
 
     night = simulate_night(11, 50.0, 2.0, "ankle")
-    analysis = analyze_stream(night.stream(), placement="ankle")
+    analysis = analyze_stream(night.stream(), AnalysisOptions(placement="ankle"))
     stage = tmp_path / "stage"
     stage.mkdir()
     path = write_night_report(stage, analysis, lang="en")
@@ -918,7 +919,7 @@ def test_the_pipeline_analysis_reports_its_temperature(tmp_path, figures):
     from hypnic.pipeline import analyze_stream
 
     night = simulate_night(0, 25.0, 2.0, "wrist", with_removals(default_params()), nonwear=True)
-    analysis = analyze_stream(night.stream(temperature=True), placement="wrist")
+    analysis = analyze_stream(night.stream(temperature=True), AnalysisOptions(placement="wrist"))
     stage = tmp_path / "stage"
     stage.mkdir()
     write_night_report(stage, analysis, lang="en")

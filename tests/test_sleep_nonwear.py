@@ -8,6 +8,7 @@ import pytest
 
 from hypnic.detector.epochs import ANGLE_EPOCH_S
 from hypnic.detector.night import merge_spans, night_windows
+from hypnic.detector.options import AnalysisOptions
 from hypnic.detector.sleep_onset import Witness, quiet_blocks, refine_end
 
 
@@ -51,7 +52,7 @@ def test_removals_on_a_coarse_sensor_with_a_thermometer_are_found_and_nothing_el
     params = with_removals(quiet_sleeper(coarse_sensor(default_params())))
     night = simulate_night(5001, 25.0, 6.5, placement, params=params, nonwear=True)
     assert night.truth["nonwear"]
-    s = analyze_stream(night.stream(temperature=True), placement=placement).summary
+    s = analyze_stream(night.stream(temperature=True), AnalysisOptions(placement=placement)).summary
     score = score_nonwear(s["nonwear"], night.truth["nonwear"], widen_s=params.handling_s)
     assert score.found == score.spans and score.false_s[0] < 60.0, (s["nonwear"], night.truth["nonwear"])
     assert all(ev and ev[0] == "no_movement" for ev in s["nonwear_evidence"])
@@ -80,7 +81,7 @@ def test_two_days_give_two_nights():
     t = np.concatenate([a.t, b.t + 24 * 3600.0])
     xyz = np.concatenate([a.xyz, b.xyz])
     info = StreamInfo("two days", 12.5, start_utc="2026-11-23T11:00:00+00:00", utc_offset_s=3600.0)
-    s = analyze_stream(SampleStream.from_arrays(t, xyz, info), placement="wrist").summary
+    s = analyze_stream(SampleStream.from_arrays(t, xyz, info), AnalysisOptions(placement="wrist")).summary
     assert len(s["nights"]) == 2
     for night, truth in zip(s["nights"], (a.truth, b.truth)):
         assert night["sleep_onset_s"] is not None
@@ -121,7 +122,9 @@ def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
         sim = simulate_night(seed, 12.5, 5.0, "ankle")
         if any(e["label"] == "plm" for e in sim.truth["events"]):
             break
-    detected = analyze_stream(sim.stream(), placement="ankle").summary
-    given = analyze_stream(sim.stream(), placement="ankle", sleep_onset=detected["sleep_onset_s"]).summary
+    detected = analyze_stream(sim.stream(), AnalysisOptions(placement="ankle")).summary
+    given = analyze_stream(
+        sim.stream(), AnalysisOptions(placement="ankle", sleep_onset_s=detected["sleep_onset_s"])
+    ).summary
     assert given["sleep_onset_source"] == "given"
     assert given["sleep_end_s"] == detected["sleep_end_s"]

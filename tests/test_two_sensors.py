@@ -15,6 +15,7 @@ from hypnic.detector import two_sensors as ts
 from hypnic.detector.alignment import ClockMap
 from hypnic.detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
 from hypnic.detector.epochs import regular_grid
+from hypnic.detector.options import AnalysisOptions
 from hypnic.recordings.errors import InputError
 
 NIGHT_S = 4000.0
@@ -425,7 +426,9 @@ def test_two_ankles_given_as_ankle_are_left_then_right():
     from hypnic.two_sensors import analyze_pair
 
     sa, sb, _ = pair_streams(32, "left_ankle", "right_ankle", offset=-20.3, drift_ppm=-25.0, utc=False)
-    an = analyze_pair(sa, sb, placement_a="ankle", placement_b="ankle", rules="aasm", sleep_onset=1800.0)
+    an = analyze_pair(
+        sa, sb, AnalysisOptions(placement="ankle", placement_b="ankle", rules="aasm", sleep_onset_s=1800.0)
+    )
     s = an.summary
     assert s["placement"] == "left_ankle+right_ankle" and s["rules"] == "aasm"
     assert s["alignment"]["method"] == "xcorr+bursts"
@@ -463,7 +466,7 @@ def test_bad_pairs_are_one_line_input_errors():
 
     sa, sb, _ = pair_streams(34, "left_ankle", "right_ankle")
     with pytest.raises(InputError, match="same ankle"):
-        analyze_pair(sa, sb, placement_b="left_ankle")
+        analyze_pair(sa, sb, AnalysisOptions(placement_b="left_ankle"))
 
 
 def test_the_wrist_gives_the_sleep_period_and_a_given_onset_wins():
@@ -505,13 +508,13 @@ def test_the_wrists_sleep_period_hears_the_ankles_transients_on_its_own_clock(wr
         (oa, sa), (ob, sb) = (ob, sb), (oa, sa)
     seen = {}
 
-    def fake_score(inp):
+    def fake_score(inp, options):
         seen["marks"], seen["placement"] = inp.sleep_marks, inp.placement
         return [], {"sleep_onset_s": 42.0}
 
     monkeypatch.setattr(hypnic.detector.night, "score_night", fake_score)
     sides = ts.leg_sides(sa["placement"], sb["placement"])
-    out_a, out_b = pair._wrist_with_leg_marks((oa, ob), (sa, sb), sides, clock, None, "wasm", None)
+    out_a, out_b = pair._wrist_with_leg_marks((oa, ob), (sa, sb), sides, clock, AnalysisOptions())
     # the ankle's transients outside its non-wear (the one at 3000 s is inside it), mapped
     expected = clock.to_b([1000.0]) if wrist_first is False else clock.to_a([1000.0])
     assert seen["placement"] == "wrist"
@@ -524,4 +527,4 @@ def test_two_ankles_keep_their_own_sleep_periods():
     from hypnic import two_sensors as pair
 
     s = ({"placement": "left_ankle"}, {"placement": "right_ankle"})
-    assert pair._wrist_with_leg_marks((None, None), s, (plm.LEFT, plm.RIGHT), ClockMap(), None, "wasm", None) == s
+    assert pair._wrist_with_leg_marks((None, None), s, (plm.LEFT, plm.RIGHT), ClockMap(), AnalysisOptions()) == s

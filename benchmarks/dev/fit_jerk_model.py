@@ -23,6 +23,7 @@ def collect(seeds: range) -> tuple[np.ndarray, np.ndarray]:
     from hypnic.benchmarks.synth import simulate_night
     from hypnic.detector import classify
     from hypnic.detector.bursts import EVENT_DTYPE
+    from hypnic.detector.options import AnalysisOptions
     from hypnic.pipeline import analyze_stream
     from hypnic.recordings.samples import SampleStream
 
@@ -38,7 +39,9 @@ def collect(seeds: range) -> tuple[np.ndarray, np.ndarray]:
         night = simulate_night(seed, fs, 6.5, placement, noise_density=(90.0, 200.0, 300.0)[seed % 3],
                                amplitude_scale=scale, rotation="random" if seed % 4 == 0 else None,
                                gaps=seed % 3 == 1, nonwear=seed % 3 == 2)
-        a = analyze_stream(SampleStream.from_arrays(night.t, night.xyz, night.info), placement=placement)
+        a = analyze_stream(
+            SampleStream.from_arrays(night.t, night.xyz, night.info), AnalysisOptions(placement=placement)
+        )
         ev = a.bursts.events
         transient = ev["spread_s"] < classify.TRANSIENT_SPREAD_S
         truth_on = np.array([e["onset_s"] for e in night.truth["events"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hypnic.commands.detect import FORCE_HELP
+from hypnic.commands.detect import FORCE_HELP, analysis_options
 from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
 
 
@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler is not None and args.workers is not None:
         raise InputError("--workers", "sets the local cluster's size: not with --scheduler")
     res = run_batch(
-        args.inputs, args.out, scheduler=args.scheduler, workers=workers,
-        placement=args.placement, rules=args.rules, retry_failed=args.retry_failed,
+        args.inputs, args.out, analysis_options(args), scheduler=args.scheduler, workers=workers,
+        retry_failed=args.retry_failed,
         force=args.force,
     )
     print(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 # The vocabulary imports nothing but dataclasses: --help stays light.
 from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
+
+if TYPE_CHECKING:
+    from hypnic.detector.options import AnalysisOptions
 
 FORCE_HELP = (
     "write into an existing folder that hypnic did not write (files of the same name are "
@@ -36,6 +40,20 @@ def add_analysis_options(p: argparse.ArgumentParser, *, force: bool = False) -> 
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
 
 
+def analysis_options(args: argparse.Namespace) -> AnalysisOptions:
+    """The :class:`~detector.options.AnalysisOptions` of a command's parsed arguments:
+    ``--placement`` and ``--rules``, and ``--sleep-onset`` and ``--placement-b`` where the
+    command has them."""
+    from hypnic.detector.options import AnalysisOptions  # numpy: not at --help
+
+    return AnalysisOptions(
+        sleep_onset_s=getattr(args, "sleep_onset", None),
+        placement=args.placement,
+        placement_b=getattr(args, "placement_b", None),
+        rules=args.rules,
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "detect",
@@ -59,11 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = analyze_inputs(
         args.inputs,
+        analysis_options(args),
         out=args.out,
-        sleep_onset=args.sleep_onset,
-        placement=args.placement,
-        placement_b=args.placement_b,
-        rules=args.rules,
         start=args.start,
         report=not args.no_report,
         force=args.force,

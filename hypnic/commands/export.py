@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hypnic.commands.detect import analysis_options
 from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
 
 
@@ -49,9 +50,7 @@ def run(args: argparse.Namespace) -> int:
         args.edf,
         events=args.events,
         start=args.start,
-        placement=args.placement,
-        rules=args.rules,
-        sleep_onset=args.sleep_onset,
+        options=analysis_options(args),
     )
     print(result.summary(), file=sys.stderr)
     print(result.edf_path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from hypnic.commands.detect import add_analysis_options
+from hypnic.commands.detect import add_analysis_options, analysis_options
 from hypnic.extras import require
 
 
@@ -61,12 +61,10 @@ def run(args: argparse.Namespace) -> int:
     return record_night(
         args.sensor,
         args.out,
+        analysis_options(args),
         duration_s=args.duration,
         speed=args.speed,
         timeout_s=args.timeout,
         queue_size=args.queue,
-        sleep_onset=args.sleep_onset,
-        placement=args.placement,
-        rules=args.rules,
         report=not args.no_report,
     )

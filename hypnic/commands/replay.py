@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hypnic.commands.detect import add_analysis_options
+from hypnic.commands.detect import add_analysis_options, analysis_options
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     analysis = replay_inputs(
         args.recording,
+        analysis_options(args),
         out=args.out,
-        sleep_onset=args.sleep_onset,
-        placement=args.placement,
-        rules=args.rules,
         report=not args.no_report,
         speed=1.0 if args.realtime else None,
         show_bursts=args.realtime or args.verbose,
