@@ -237,34 +237,6 @@ def cache_key(spec: NightSpec) -> str:
 _BURST_FIELDS = ("events", "epochs", "gaps", "shapes")
 
 
-def _analyze_keeping_input(stream: Any, placement: str) -> tuple[Any, Any]:
-    """``analyze_stream`` as ``hypnic detect`` runs it, and the ``NightInput`` it handed to the
-    night stage (the bursts plus whatever it read beside them: the thermometer where the chunks
-    carry one, the sensor's step, idle spans ...), so that a cached night is scored again from
-    exactly what the pipeline would give it. None in place of the input where the pipeline no
-    longer calls ``detector.night.score_night``.
-    """
-    import hypnic.detector.night
-    from hypnic import pipeline
-
-    seen: list[Any] = []
-    real = hypnic.detector.night.score_night
-
-    def spy(inp: Any, options: Any) -> Any:
-        seen.append(inp)
-        return real(inp, options)
-
-    patched = [m for m in (hypnic.detector.night, pipeline) if getattr(m, "score_night", None) is real]
-    for m in patched:
-        m.score_night = spy  # type: ignore[attr-defined]
-    try:
-        analysis = pipeline.analyze_stream(stream, AnalysisOptions(placement=placement))
-    finally:
-        for m in patched:
-            m.score_night = real  # type: ignore[attr-defined]
-    return analysis, (seen[-1] if len(seen) == 1 else None)
-
-
 def _save_input(path: Path, inp: Any, truth: dict[str, Any]) -> None:
     """Keep a ``NightInput`` in one .npz: arrays as arrays, the rest as JSON."""
     import dataclasses
@@ -312,21 +284,18 @@ def _load_input(path: Path) -> tuple[Any, dict[str, Any]]:
     return NightInput(bursts=bursts, **fields), meta["truth"]
 
 
-def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], Any]:
-    """The night's input to the night stage of ``analyze_stream``, its truth, and (when the night
-    was analysed now, not read from the cache) the pipeline's ``(events, summary)``.
-
-    The thermometer reaches the pipeline in the chunks (``aux``) only where the spec hands it
-    over. The cache keeps the whole night-stage input (bursts, thermometer, sensor step ...).
-    """
+def _read(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any]]:
+    """The night's input to the night stage (:func:`hypnic.pipeline.read_night`: its bursts and
+    whatever the pipeline read beside them, the thermometer where the spec hands it over in the
+    chunks' ``aux``, the sensor's step, idle spans ...) and its truth; from the cache where it
+    holds the night."""
+    from hypnic import pipeline
     from hypnic.benchmarks.synth import simulate_night
-    from hypnic.detector.night import NightInput
     from hypnic.recordings.samples import SampleStream
 
     path = cache / f"{cache_key(spec)}.npz" if cache is not None else None
     if path is not None and path.exists():
-        inp, truth = _load_input(path)
-        return inp, truth, None
+        return _load_input(path)
     night = simulate_night(
         spec.seed, spec.fs, spec.hours, spec.placement,
         params=spec_params(spec),
@@ -335,36 +304,29 @@ def _detect(spec: NightSpec, cache: Path | None) -> tuple[Any, dict[str, Any], A
     )
     aux = {"temperature": night.temperature} if spec.temperature else None
     stream = SampleStream.from_arrays(night.t, night.xyz, night.info, aux=aux)
-    analysis, inp = _analyze_keeping_input(stream, spec.placement)
-    if inp is None:  # the pipeline changed shape: score from the bursts as this runner knows them
-        info = night.info
-        inp = NightInput(
-            bursts=analysis.bursts, fs=info.fs, duration_s=float(night.t[-1]) + 1.0 / info.fs,
-            placement=spec.placement, start_utc=info.start_utc,
-            utc_offset_s=info.utc_offset_s,
-        )
-        done = None
-    else:
-        done = (analysis.events, analysis.summary)
+    inp = pipeline.read_night(stream, AnalysisOptions(placement=spec.placement)).input
     if path is not None:
         _save_input(path, inp, night.truth)
-    return inp, night.truth, done
+    return inp, night.truth
 
 
 def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
     """Generate, analyse and score one night.
 
-    With ``cache`` (a folder), the night-stage input of each night (its bursts and what the
-    pipeline read beside them) is kept there and only the night-level scoring (non-wear, sleep
-    period, labels) runs again on a later call: seconds instead of minutes for a whole grid while
-    working on the classifier.
+    The night is read as ``hypnic detect`` reads it (:func:`hypnic.pipeline.read_night`) and its
+    night analysed by the detector's entry point (:func:`detector.analysis.analyze_night`), as
+    the pipeline does. With ``cache`` (a folder), the night-stage input of each night (its bursts
+    and what the pipeline read beside them) is kept there and only the night-level scoring
+    (non-wear, sleep period, labels) runs again on a later call: seconds instead of minutes for a
+    whole grid while working on the classifier.
     """
-    from hypnic.detector.night import score_night
+    from hypnic.detector.analysis import analyze_night
 
     if spec.placement == "wrist+ankle":
         return run_pair(spec)
-    inp, truth, done = _detect(spec, cache)
-    events, s = done if done is not None else score_night(inp, AnalysisOptions())
+    inp, truth = _read(spec, cache)
+    result = analyze_night([inp], AnalysisOptions(placement=spec.placement))
+    events, s = result.events, result.summary
     bursts = inp.bursts
     expected = expected_labels(truth, spec.placement)
     labels = score_labels(events, expected)

@@ -13,7 +13,7 @@ This is what a user fluent in numpy and scipy would write instead of the numba k
 * burst features: ``ufunc.reduceat`` over the (few) burst samples;
 * per-second aggregates: ``np.bincount`` with weights.
 
-The night-level stages (:func:`detector.night.score_night`: non-wear, classification, HDCZA
+The night-level stages (:func:`detector.analysis.analyze_night`: non-wear, classification, HDCZA
 sleep period, summary) work on one row per second and are numpy/scipy already, so the reference
 pipeline calls them as the real one does: :func:`reference_analyze` differs from
 :func:`hypnic.pipeline.analyze_stream` only in how the per-sample work is done.
@@ -351,7 +351,8 @@ def reference_analyze(
     events : list of dict
     summary : dict
     """
-    from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.analysis import analyze_night
+    from hypnic.detector.night import NightInput
     from hypnic.detector.options import resolve_placement
 
     options = options or AnalysisOptions()
@@ -359,15 +360,17 @@ def reference_analyze(
     bursts = reference_bursts(t, xyz, info.fs, params, timings)
     t0 = time.perf_counter()
     bursts.events["onset_s"], bursts.shapes = reference_transients(t, xyz, bursts.events, info.fs, params)
-    events, summary = score_night(
-        NightInput(
-            bursts=bursts, fs=info.fs, duration_s=float(t[-1]) + 1.0 / info.fs,
-            placement=resolve_placement(options.placement, info.placement)[0],
-            start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
-            reader_gaps=list(reader_gaps or []),
-        ),
+    place, place_source = resolve_placement(options.placement, info.placement)
+    result = analyze_night(
+        [
+            NightInput(
+                bursts=bursts, fs=info.fs, duration_s=float(t[-1]) + 1.0 / info.fs,
+                placement=place, placement_source=place_source, start_utc=info.start_utc,
+                utc_offset_s=info.utc_offset_s, reader_gaps=list(reader_gaps or []),
+            )
+        ],
         options,
     )
     if timings is not None:
         timings["night"] = timings.get("night", 0.0) + time.perf_counter() - t0
-    return events, summary
+    return result.events, result.summary

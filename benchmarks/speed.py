@@ -224,7 +224,7 @@ def measure_in_memory(night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]
     return out
 
 
-#: Epoch-level stages inside :func:`detector.night.score_night`: (module, function it calls).
+#: Epoch-level stages inside :func:`detector.analysis.analyze_night`: (module, function it calls).
 NIGHT_PARTS = {
     "nonwear": ("hypnic.detector.night", "find_nonwear"),
     "classifier": ("hypnic.detector.classify", "classify_bursts"),
@@ -234,7 +234,7 @@ NIGHT_PARTS = {
 
 @contextlib.contextmanager
 def _clocked(parts: dict[str, tuple[str, str]], spent: dict[str, float]) -> Iterator[None]:
-    """Time the functions ``parts`` names wherever ``score_night`` calls them (restored after).
+    """Time the functions ``parts`` names wherever the night stage calls them (restored after).
 
     Wrapping the calls the night scoring really makes keeps these figures true to it whatever
     arguments the stages take; a part that no longer exists is left out.
@@ -266,7 +266,8 @@ def _clocked(parts: dict[str, tuple[str, str]], spent: dict[str, float]) -> Iter
 
 def _night_stages(bursts: Any, night: Any, cfg: SpeedConfig) -> dict[str, dict[str, Any]]:
     """The epoch-level stages on the detector's output: what runs after the samples are done."""
-    from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.analysis import analyze_night
+    from hypnic.detector.night import NightInput
     from hypnic.detector.options import AnalysisOptions
 
     n, fs = night.t.shape[0], night.info.fs
@@ -280,7 +281,7 @@ def _night_stages(bursts: Any, night: Any, cfg: SpeedConfig) -> dict[str, dict[s
     def scored() -> None:
         spent: dict[str, float] = {}
         with _clocked(NIGHT_PARTS, spent):
-            score_night(inp, AnalysisOptions())
+            analyze_night([inp], AnalysisOptions())
         runs.append(spent)
 
     out = {"night_scoring": _stage(n, fs, timed(scored, cfg.repeats))}

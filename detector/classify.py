@@ -41,6 +41,18 @@ import numpy as np
 from hypnic.detector import plm, vocabulary
 from hypnic.detector.epochs import angle_between
 
+#: The labelling rules in one sentence (summary.json ``parameters.labelling``).
+LABELLING_NOTE = (
+    "detector.classify: lasting posture change >= 10 deg -> large_movement; 0.5-15 s movements at "
+    "an ankle that return to their posture (out and back < 3 s apart = one) scored per WASM/AASM "
+    "-> plm/lm (lm only in the sleep period, not amid restless movement; a lasting 1-10 deg tilt "
+    "is a repositioning -> other); short transients (onset re-measured at 2% of their own peak "
+    "energy) that leave no lasting tilt -> hypnic_jerk by a logistic model (size relative to the "
+    "night, duration, linearity and mean frequency of the raw movement, timing around onset; "
+    "weights from benchmarks/dev/fit_jerk_model.py), none after the final awakening; rhythms and the "
+    "rest -> other"
+)
+
 #: A lasting orientation change of this many degrees is a change of posture. van Hees 2015 uses
 #: 5° of z-angle between 5-s epochs; a burst's own after-effects (a limb settling) need margin.
 POSTURE_CHANGE_DEG = 10.0

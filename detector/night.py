@@ -1,13 +1,14 @@
-"""From bursts and epochs to the night: sleep period, non-wear, labelled events, summary.
+"""One sensor's night stage: from its bursts and epochs to non-wear, labelled events and each
+night's sleep period (:func:`score_sensor`).
 
 Pure functions on the burst detector's output (arrays in, dicts and arrays out). A recording
 longer than a day is split into nights from noon to noon local time (GGIR's convention) and
-each night is scored on its own.
+each night is scored on its own. The summary of the nights is :mod:`detector.summary`'s; the
+entry point that puts one or two sensors together is :mod:`detector.analysis`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,13 +22,9 @@ from hypnic.detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep
 from hypnic.detector.options import AnalysisOptions
 from hypnic.detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
 
-#: "Jerks while falling asleep" are counted in the classifier's jerk window around the onset.
-JERK_WINDOW_S = classify.JERK_WINDOW_S
 #: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
 NIGHT_SPLIT_HOUR = 12
 SPLIT_MIN_RECORDING_S = 24 * 3600.0
-#: A night whose sleep starts within 5 min of its window's start was cut by the recording start.
-COMPLETE_MARGIN_S = 300.0
 
 
 @dataclass
@@ -38,8 +35,10 @@ class NightInput:
     bursts: BurstResult
     fs: float
     duration_s: float
-    #: Where the sensor is scored as worn (the option, else the file's, else unknown).
+    #: Where the sensor is scored as worn (the option, else the file's, else unknown), and where
+    #: that came from (:func:`detector.options.resolve_placement`).
     placement: str = vocabulary.UNKNOWN
+    placement_source: str = vocabulary.UNKNOWN
     start_utc: str | None = None
     utc_offset_s: float = 0.0
     reader_gaps: list[list[float]] = field(default_factory=list)
@@ -50,6 +49,10 @@ class NightInput:
     temperature: tuple[np.ndarray, np.ndarray] | None = None
     #: Spans the device idled because it lay still (not gaps; filled with its last sample).
     idle: list[list[float]] = field(default_factory=list)
+
+    def thermometer(self) -> Temperature | None:
+        """Its temperature readings, where it has any (:meth:`detector.nonwear.Temperature.of`)."""
+        return Temperature.of(*self.temperature) if self.temperature is not None else None
 
 
 def onset_witnesses(
@@ -135,10 +138,6 @@ def merge_spans(spans: list[list[float]]) -> list[list[float]]:
     return out
 
 
-def _clip_spans(spans: list[list[float]], a: float, b: float) -> list[list[float]]:
-    return [[max(s, a), min(e, b)] for s, e in spans if e > a and s < b]
-
-
 def merge_events(events: np.ndarray, cls: classify.Classified) -> list[dict[str, Any]]:
     """One output row per scored movement: bursts joined into one LM become one event."""
     rows: list[dict[str, Any]] = []
@@ -171,6 +170,7 @@ class _Scored:
     """One pass of the night stages over given non-wear."""
 
     events: np.ndarray
+    shapes: np.ndarray | None
     cls: classify.Classified
     windows: list[tuple[float, float]]
     periods: list[SleepPeriod]
@@ -210,7 +210,7 @@ def _score(
                 witnesses, excluded5[sel], returning5[sel], jerk_marks,
             )
         periods.append(sp)
-    return _Scored(events, cls, windows, periods)
+    return _Scored(events, shapes, cls, windows, periods)
 
 
 def find_spans_not_worn(
@@ -220,78 +220,9 @@ def find_spans_not_worn(
     return find_nonwear(
         grid["t_s"], grid["x"], grid["y"], grid["z"], grid["rms_g"], inp.fs,
         (params.highpass_hz, params.lowpass_hz), params.floor_low_g,
-        temperature=Temperature.of(*inp.temperature) if inp.temperature is not None else None,
+        temperature=inp.thermometer(),
         idle=inp.idle,
     )
-
-
-def score_night(inp: NightInput, options: AnalysisOptions) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Score a whole recording: events (dicts, CONTRACT columns plus features) and summary.
-
-    Non-wear whose evidence is weak (stillness, a breath that does not show) is judged against the
-    sleep periods (:func:`detector.nonwear.keep_outside_sleep`); the night is scored again
-    without the non-wear that stands.
-    """
-    grid = regular_grid(inp.bursts.epochs, options.params.epoch_s, inp.duration_s)
-    gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
-    spans = find_spans_not_worn(inp, grid, options.params)
-    # The sleep periods are first found without the spans whose evidence is weak: a still
-    # sleeper's hour would otherwise be cut out of the night and then lie outside it. Spans at the
-    # recording's edges stay out (a recording starts with the sensor on the table, not asleep).
-    sure = [sp for sp in spans if sp.stands == "always" or "recording_edge" in sp.evidence]
-    scored = _score(inp, options, grid, gaps, [[sp.start_s, sp.end_s] for sp in sure])
-    kept = keep_outside_sleep(spans, scored.periods)
-    if [(k.start_s, k.end_s) for k in kept] != [(sp.start_s, sp.end_s) for sp in sure]:
-        scored = _score(inp, options, grid, gaps, [[sp.start_s, sp.end_s] for sp in kept])
-    spans = kept
-    nonwear = [[sp.start_s, sp.end_s] for sp in spans]
-    events, cls, windows, periods = scored.events, scored.cls, scored.windows, scored.periods
-    classify.finalize_labels(
-        cls, events,
-        [(a, b, sp.onset_s, sp.end_s, sp.window_s[0] if sp.window_s else None)
-         for (a, b), sp in zip(windows, periods)],
-    )
-    rows = merge_events(events, cls)
-    nights = [
-        _night_summary(rows, sp, inp, options, w, gaps, spans) for w, sp in zip(windows, periods)
-    ]
-    for r in rows:
-        r["minutes_from_onset"] = None
-        night = _night_of(r["onset_s"], nights)
-        if night is not None and night["sleep_onset_s"] is not None:
-            r["minutes_from_onset"] = round((r["onset_s"] - night["sleep_onset_s"]) / 60.0, 3)
-    complete = [n for n in nights if n["complete"]] or nights
-    summary = dict(complete[0])
-    summary["gaps"] = gaps
-    summary["nonwear"] = nonwear
-    summary["nonwear_evidence"] = [list(sp.evidence) for sp in spans]
-    summary["idle"] = merge_spans(inp.idle)
-    summary["temperature_available"] = inp.temperature is not None and Temperature.of(*inp.temperature) is not None
-    if not summary["temperature_available"]:
-        summary["nonwear_note"] = (
-            "no temperature channel: non-wear judged from movement and breathing alone; a still "
-            "span inside the sleep period counts as sleep"
-        )
-    if len(nights) > 1:
-        summary["nights"] = nights
-    return rows, summary
-
-
-def _lost_in(a: float, b: float, gaps: list[list[float]], spans: list[NonwearSpan]) -> dict[str, Any]:
-    """A night's gaps and non-wear (with its evidence, same order), clipped to its window."""
-    mine = [sp for sp in spans if sp.end_s > a and sp.start_s < b]
-    return {
-        "gaps": _clip_spans(gaps, a, b),
-        "nonwear": _clip_spans([[sp.start_s, sp.end_s] for sp in mine], a, b),
-        "nonwear_evidence": [list(sp.evidence) for sp in mine],
-    }
-
-
-def _night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for n in nights:
-        if n["window_s"][0] <= t < n["window_s"][1]:
-            return n
-    return nights[-1] if nights and t >= nights[-1]["window_s"][0] else None
 
 
 def _given_period(
@@ -308,63 +239,90 @@ def _given_period(
     return SleepPeriod(onset, end, [onset, onset], reason=None)
 
 
-def _night_summary(
-    rows: list[dict[str, Any]],
-    sp: SleepPeriod,
-    inp: NightInput,
-    options: AnalysisOptions,
-    window: tuple[float, float],
-    gaps: list[list[float]],
-    spans: list[NonwearSpan],
-) -> dict[str, Any]:
-    a, b = window
-    nonwear = [[sp.start_s, sp.end_s] for sp in spans]
-    mine = [r for r in rows if a <= r["onset_s"] < b]
-    counts = {lab: sum(1 for r in mine if r["label"] == lab) for lab in vocabulary.LABELS}
-    out: dict[str, Any] = {
-        "window_s": [a, b],
-        # Complete: the sleep period lies inside the recording, not cut by its start.
-        "complete": sp.onset_s is not None and sp.onset_s - a > COMPLETE_MARGIN_S,
-        "sleep_onset_s": sp.onset_s,
-        "sleep_onset_window_s": sp.window_s,
-        "sleep_onset_source": "given" if sp.onset_s is not None and sp.onset_s == options.sleep_onset_s else "detected",
-        "sleep_end_s": sp.end_s,
-        "sleep_onset_reason": sp.reason,
-        "placement": inp.placement,
-        "rules": options.rules,
-        "counts": counts,
-    }
-    if sp.onset_s is None or sp.end_s is None:
-        out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
-                   plms_index_reason=sp.reason, periodicity_index=None)
-        out.update(_lost_in(a, b, gaps, spans))
-        return out
-    lo, hi = sp.onset_s + JERK_WINDOW_S[0], sp.onset_s + JERK_WINDOW_S[1]
-    out["jerks_first_30_min"] = sum(1 for r in mine if r["label"] == "hypnic_jerk" and lo <= r["onset_s"] <= hi)
-    period = sp.end_s - sp.onset_s
-    lost = sum(e - s for s, e in _clip_spans(gaps + nonwear, sp.onset_s, sp.end_s))
-    measured = period - lost
-    out["sleep_period_s"] = period
-    in_sleep = [r for r in mine if sp.onset_s <= r["onset_s"] <= sp.end_s]
-    n_plm = sum(1 for r in in_sleep if r["label"] == "plm")
-    n_lm = sum(1 for r in in_sleep if r["label"] in vocabulary.LEG_LABELS)
-    if not vocabulary.placement(inp.placement).legs:
-        out["plms_index"] = None
-        out["plms_index_reason"] = "wrist sensor: leg movements need an ankle sensor"
-        out["periodicity_index"] = None
-    elif measured <= 0:
-        out["plms_index"] = None
-        out["plms_index_reason"] = "no recorded, worn time in the sleep period"
-        out["periodicity_index"] = None
-    else:
-        out["plms_index"] = round(n_plm / (measured / 3600.0), 2)
-        out["plms_index_reason"] = (
-            "placement unknown: scored as if the sensor were on an ankle" if not vocabulary.placement(inp.placement).known else None
-        )
-        out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
-    out.update(_lost_in(a, b, gaps, spans))
-    for k in ("sleep_onset_s", "sleep_end_s", "sleep_period_s"):
-        if isinstance(out.get(k), float) and math.isfinite(out[k]):
-            out[k] = round(out[k], 2)
-    out["sleep_onset_window_s"] = [round(v, 2) for v in out["sleep_onset_window_s"]]
-    return out
+@dataclass
+class SensorNight:
+    """One sensor's night stage: what it missed, its bursts labelled, each night's sleep period.
+
+    Attributes
+    ----------
+    inp : NightInput
+    grid : dict of ndarray
+        Its regular epoch grid (:func:`detector.epochs.regular_grid`).
+    gaps : list of [start, end]
+        Where it has no samples: the reader's gaps and the detector's, merged.
+    nonwear : list of NonwearSpan
+        Where it was not worn (the spans that stand the sleep period's judgement).
+    events : ndarray of detector.bursts.EVENT_DTYPE
+        Its bursts outside non-wear, sorted by onset.
+    shapes : ndarray or None
+        Their shapes (:attr:`detector.bursts.BurstResult.shapes`).
+    cls : Classified
+        Their final labels.
+    windows : list of (float, float)
+        The nights of the recording (noon to noon local time, or the whole recording).
+    periods : list of SleepPeriod
+        Each night's sleep period.
+    rows : list of dict
+        Its events (bursts joined into movements, :func:`merge_events`), sorted by onset.
+    """
+
+    inp: NightInput
+    grid: dict[str, np.ndarray]
+    gaps: list[list[float]]
+    nonwear: list[NonwearSpan]
+    events: np.ndarray
+    shapes: np.ndarray | None
+    cls: classify.Classified
+    windows: list[tuple[float, float]]
+    periods: list[SleepPeriod]
+    rows: list[dict[str, Any]]
+
+    @property
+    def nonwear_spans(self) -> list[list[float]]:
+        """The non-wear as ``[start, end]`` spans."""
+        return [[sp.start_s, sp.end_s] for sp in self.nonwear]
+
+    @property
+    def evidence(self) -> list[tuple[list[float], list[str]]]:
+        """Each non-wear span with its evidence (:func:`detector.summary.evidence_of`)."""
+        return [([sp.start_s, sp.end_s], list(sp.evidence)) for sp in self.nonwear]
+
+
+def score_sensor(inp: NightInput, options: AnalysisOptions) -> SensorNight:
+    """One sensor's night stage: non-wear, labels, each night's sleep period.
+
+    Non-wear whose evidence is weak (stillness, a breath that does not show) is judged against the
+    sleep periods (:func:`detector.nonwear.keep_outside_sleep`); the night is scored again
+    without the non-wear that stands.
+
+    Parameters
+    ----------
+    inp : NightInput
+    options : detector.options.AnalysisOptions
+        Its rules, burst parameters and given sleep onset (on this sensor's clock).
+
+    Returns
+    -------
+    SensorNight
+    """
+    grid = regular_grid(inp.bursts.epochs, options.params.epoch_s, inp.duration_s)
+    gaps = merge_spans(inp.reader_gaps + inp.bursts.gaps)
+    spans = find_spans_not_worn(inp, grid, options.params)
+    # The sleep periods are first found without the spans whose evidence is weak: a still
+    # sleeper's hour would otherwise be cut out of the night and then lie outside it. Spans at the
+    # recording's edges stay out (a recording starts with the sensor on the table, not asleep).
+    sure = [sp for sp in spans if sp.stands == "always" or "recording_edge" in sp.evidence]
+    scored = _score(inp, options, grid, gaps, [[sp.start_s, sp.end_s] for sp in sure])
+    kept = keep_outside_sleep(spans, scored.periods)
+    if [(k.start_s, k.end_s) for k in kept] != [(sp.start_s, sp.end_s) for sp in sure]:
+        scored = _score(inp, options, grid, gaps, [[sp.start_s, sp.end_s] for sp in kept])
+    events, cls, windows, periods = scored.events, scored.cls, scored.windows, scored.periods
+    classify.finalize_labels(
+        cls, events,
+        [(a, b, sp.onset_s, sp.end_s, sp.window_s[0] if sp.window_s else None)
+         for (a, b), sp in zip(windows, periods)],
+    )
+    return SensorNight(
+        inp, grid, gaps, kept, events, scored.shapes, cls, windows, periods,
+        merge_events(events, cls),
+    )

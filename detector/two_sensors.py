@@ -19,6 +19,10 @@ alignment`) and combined:
   event's confidence.
 * a movement both sensors see with the same label (a turn-over, a fidget) is one event; the
   ``sensors`` of every event says which sensors saw it.
+* **the sleep period** of each night is the wrist's where one sensor is at the wrist (HDCZA was
+  developed and validated on wrist data), else sensor A's; the other's where the preferred one
+  found none (:func:`choose_periods`). The wrist's is found with the ankle's transients as more
+  witnesses of the onset (:func:`detector.analysis.analyze_night`).
 
 Pure functions: arrays in, dicts out.
 """
@@ -32,7 +36,8 @@ import numpy as np
 
 from hypnic.detector import classify, plm, vocabulary
 from hypnic.detector.alignment import ClockMap, match_onsets
-from hypnic.detector.night import JERK_WINDOW_S, merge_events
+from hypnic.detector.night import merge_events
+from hypnic.detector.summary import NightPeriod
 
 #: Two sensors' transients whose onsets are this close are one movement. 0.25 s is the longest
 #: hypnic-jerk EMG burst (75-250 ms, DOMAIN.md §1.2): the limbs of one jerk start moving within
@@ -107,6 +112,109 @@ def leg_sides(placement_a: str, placement_b: str) -> tuple[int | None, int | Non
     if sa is None and sb is None:
         return plm.LEFT, plm.RIGHT
     return (other[sb] if sa is None else sa), (other[sa] if sb is None else sb)
+
+
+def sensor_names(place_a: str, place_b: str) -> tuple[str, str]:
+    """Names for the ``sensors`` column: the placements, with the side two ankles are scored as,
+    made distinct when both are the same (``wrist_1``, ``wrist_2``).
+
+    Raises
+    ------
+    ValueError
+        Both sensors on the same ankle (:func:`leg_sides`).
+    """
+    sides = leg_sides(place_a, place_b)
+    side_name = {plm.LEFT: vocabulary.ankle_placement("left"),
+                 plm.RIGHT: vocabulary.ankle_placement("right")}
+
+    def named(p: str, side: int | None) -> str:
+        info = vocabulary.placement(p)
+        # An ankle of no given side is named by the side it is scored as; an unknown place keeps
+        # its name.
+        if info.limb == "ankle" and info.side is None and side in side_name:
+            return side_name[side]
+        return p
+
+    names = [named(p, s) for p, s in zip((place_a, place_b), sides, strict=True)]
+    if names[0] == names[1]:
+        names = [f"{names[0]}_1", f"{names[1]}_2"]
+    return names[0], names[1]
+
+
+def prefers_b(place_a: str, place_b: str) -> bool:
+    """Whether sensor B's sleep period goes first: B is at a wrist and A is not. HDCZA was developed
+    and validated on wrist data (van Hees et al. 2018, DOMAIN.md §4.1)."""
+    return vocabulary.placement(place_b).wrist and not vocabulary.placement(place_a).wrist
+
+
+def night_on_a(night: dict[str, Any], clock: ClockMap) -> dict[str, Any]:
+    """A night summary of sensor B with its times on the pair's time line (sensor A's clock)."""
+    out = dict(night)
+    for k in ("sleep_onset_s", "sleep_end_s"):
+        if out.get(k) is not None:
+            out[k] = float(clock.to_a(out[k]))
+    for k in ("sleep_onset_window_s", "window_s"):
+        if out.get(k) is not None:
+            out[k] = [float(clock.to_a(v)) for v in out[k]]
+    return out
+
+
+def choose_periods(
+    nights_a: list[dict[str, Any]],
+    nights_b: list[dict[str, Any]],
+    names: tuple[str, str],
+    prefer_b: bool,
+    given_onset: float | None,
+    duration_a: float,
+) -> list[NightPeriod]:
+    """The sleep period of each of A's nights: the preferred sensor's, else the other's.
+
+    Parameters
+    ----------
+    nights_a, nights_b : list of dict
+        Each sensor's night summaries, B's already on A's time line (:func:`night_on_a`).
+    names : (str, str)
+        The sensors' names (:func:`sensor_names`): ``NightPeriod.sensor``.
+    prefer_b : bool
+        B's period goes first (:func:`prefers_b`).
+    given_onset : float, optional
+        A given sleep onset (A's clock): it replaces the onset of the night it falls in; the end is
+        the detected end when that is later, else the night's end.
+    duration_a : float
+        The length of A's recording.
+
+    Returns
+    -------
+    list of NightPeriod
+        One per night of A, times rounded to 10 ms as the summaries give them.
+    """
+    out = []
+    for night in nights_a:
+        a, b = night["window_s"]
+        found = [n for n in nights_b if n.get("sleep_onset_s") is not None]
+        other = next((n for n in found if a <= n["sleep_onset_s"] < b), None)
+        order = [(1, other), (0, night)] if prefer_b else [(0, night), (1, other)]
+        usable = [(k, n) for k, n in order if n is not None and n.get("sleep_onset_s") is not None]
+        k, chosen = usable[0] if usable else (0, night)
+        onset, end = chosen.get("sleep_onset_s"), chosen.get("sleep_end_s")
+        window, reason = chosen.get("sleep_onset_window_s"), chosen.get("sleep_onset_reason")
+        source, sensor = "detected", names[k] if onset is not None else None
+        if given_onset is not None and a <= given_onset < b:
+            end = end if end is not None and end > given_onset else min(b, duration_a)
+            onset, window, source, reason, sensor = given_onset, [given_onset, given_onset], "given", None, None
+        out.append(
+            NightPeriod(
+                window_s=(a, b),
+                complete=night.get("complete", True),
+                onset_s=None if onset is None else round(float(onset), 2),
+                onset_window_s=None if window is None else [round(float(v), 2) for v in window],
+                source=source,
+                end_s=None if end is None else round(float(end), 2),
+                reason=reason,
+                sensor=sensor,
+            )
+        )
+    return out
 
 
 def map_events(events: np.ndarray, clock: ClockMap) -> np.ndarray:
@@ -307,7 +415,7 @@ class PairResult:
     ----------
     rows : list of dict
         Events as :func:`detector.night.merge_events` makes them, plus ``sensors``, sorted by
-        onset (``minutes_from_onset`` is added by :func:`pair_summary`).
+        onset (``minutes_from_onset`` is added by :func:`detector.summary.set_minutes_from_onset`).
     events : ndarray of EVENT_DTYPE
         Both sensors' bursts on the pair's time line (A's first).
     cls : Classified
@@ -468,68 +576,3 @@ def lost_spans(
             if hi > lo:
                 out.append([lo, hi])
     return sorted(out)
-
-
-def pair_summary(
-    rows: list[dict[str, Any]],
-    window: tuple[float, float],
-    onset_s: float | None,
-    end_s: float | None,
-    *,
-    legs_lost: list[list[float]] | None,
-    wrist_only: bool,
-) -> dict[str, Any]:
-    """Counts and indices of one night of a pair, and ``minutes_from_onset`` on its rows.
-
-    Parameters
-    ----------
-    rows : list of dict
-        The pair's events (all nights); those of this night get ``minutes_from_onset``.
-    window : (float, float)
-        The night (noon to noon) on the pair's time line.
-    onset_s, end_s : float or None
-        The sleep period; None when none was found.
-    legs_lost : list of [start, end]
-        Time no ankle recorded (gaps, non-wear) for the PLMS index.
-    wrist_only : bool
-        No ankle among the sensors: no leg movements are scored.
-
-    Returns
-    -------
-    dict
-        ``counts``, ``jerks_first_30_min``, ``plms_index`` (+ ``plms_index_reason``),
-        ``periodicity_index`` and ``sleep_period_s``, as for one sensor.
-    """
-    a, b = window
-    mine = [r for r in rows if a <= r["onset_s"] < b]
-    for r in mine:
-        r["minutes_from_onset"] = (
-            None if onset_s is None else round((r["onset_s"] - onset_s) / 60.0, 3)
-        )
-    counts = {lab: sum(r["label"] == lab for r in mine) for lab in vocabulary.LABELS}
-    out: dict[str, Any] = {"counts": counts}
-    if onset_s is None or end_s is None:
-        out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
-                   plms_index_reason="no sleep period found", periodicity_index=None)
-        return out
-    lo, hi = onset_s + JERK_WINDOW_S[0], onset_s + JERK_WINDOW_S[1]
-    out["jerks_first_30_min"] = sum(
-        r["label"] == "hypnic_jerk" and lo <= r["onset_s"] <= hi for r in mine
-    )
-    out["sleep_period_s"] = round(end_s - onset_s, 2)
-    in_sleep = [r for r in mine if onset_s <= r["onset_s"] <= end_s]
-    n_plm = sum(r["label"] == "plm" for r in in_sleep)
-    n_lm = sum(r["label"] in vocabulary.LEG_LABELS for r in in_sleep)
-    lost = sum(max(0.0, min(e, end_s) - max(s, onset_s)) for s, e in (legs_lost or []))
-    measured = end_s - onset_s - lost
-    if wrist_only:
-        out.update(plms_index=None, periodicity_index=None,
-                   plms_index_reason="wrist sensors only: leg movements need an ankle sensor")
-    elif measured <= 0:
-        out.update(plms_index=None, periodicity_index=None,
-                   plms_index_reason="no recorded, worn time at an ankle in the sleep period")
-    else:
-        out["plms_index"] = round(n_plm / (measured / 3600.0), 2)
-        out["plms_index_reason"] = None
-        out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
-    return out

@@ -1,8 +1,10 @@
 """The main job: samples in, events.csv and summary.json out.
 
 bytes/files (``recordings``) -> samples (:class:`recordings.samples.SampleStream`) -> bursts
-(:class:`detector.bursts.StreamingDetector`, chunk by chunk, bounded memory) -> night scoring
-(:mod:`detector.night`) -> outputs (written all at once by :func:`recordings.outputs.staged_output`).
+(:class:`detector.bursts.StreamingDetector`, chunk by chunk, bounded memory: :func:`read_night`)
+-> the night's events and summary (:func:`detector.analysis.analyze_night`) -> where it came from
+and the report's traces (:func:`analyze_stream`) -> outputs (written all at once by
+:func:`recordings.outputs.staged_output`). Two sensors of one night: :mod:`hypnic.two_sensors`.
 """
 
 from __future__ import annotations
@@ -27,17 +29,6 @@ if TYPE_CHECKING:
 #: at 10 Hz runs about 45 days on a charge; UK Biobank AX3 7 days, DOMAIN.md) and refuses a
 #: file whose clock jumped by years instead of taking gigabytes.
 MAX_SPAN_S = 45 * 86400.0
-
-LABELLING_NOTE = (
-    "detector.classify: lasting posture change >= 10 deg -> large_movement; 0.5-15 s movements at "
-    "an ankle that return to their posture (out and back < 3 s apart = one) scored per WASM/AASM "
-    "-> plm/lm (lm only in the sleep period, not amid restless movement; a lasting 1-10 deg tilt "
-    "is a repositioning -> other); short transients (onset re-measured at 2% of their own peak "
-    "energy) that leave no lasting tilt -> hypnic_jerk by a logistic model (size relative to the "
-    "night, duration, linearity and mean frequency of the raw movement, timing around onset; "
-    "weights from benchmarks/dev/fit_jerk_model.py), none after the final awakening; rhythms and the "
-    "rest -> other"
-)
 
 
 def check_span(source: str, t_s: float) -> None:
@@ -69,32 +60,82 @@ class Analysis:
     traces: dict[str, Any] | None = None
 
 
-def analyze_stream(
+@dataclass
+class StreamNight:
+    """One stream read for the night stage (:func:`read_night`).
+
+    Attributes
+    ----------
+    input : detector.night.NightInput
+        What the detector's night stage takes: bursts, epochs, gaps, thermometer, idle time,
+        the resolved placement.
+    info : recordings.samples.StreamInfo
+    n_samples : int
+    snippets : detector.snippets.SnippetCollector
+        Raw samples around every transient (the report's close-ups of the jerks).
+    """
+
+    input: Any
+    info: Any
+    n_samples: int
+    snippets: Any
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the night came from, as summary.json says it."""
+        return {
+            "software": "hypnic",
+            "version": __version__,
+            "source": self.info.source,
+            "start_utc": self.info.start_utc,
+            "utc_offset_s": self.info.utc_offset_s,
+            "fs_hz": self.info.fs,
+            "n_samples": self.n_samples,
+            "duration_s": round(self.input.duration_s, 3),
+        }
+
+    def traces(self, params: Any, jerk_onsets: np.ndarray) -> dict[str, np.ndarray]:
+        """The report's arrays (:func:`night_traces`), raw traces around ``jerk_onsets``."""
+        return night_traces(
+            self.input.bursts, params, self.snippets, jerk_onsets, temperature=self.input.temperature
+        )
+
+
+def read_night(
     stream: SampleStream,
-    options: AnalysisOptions | None = None,
+    options: AnalysisOptions,
     *,
+    sensor: int = 0,
     on_chunk: Callable[[float], None] | None = None,
-) -> Analysis:
-    """Run the detector over a stream and score the night.
+) -> StreamNight:
+    """Read a stream through the burst detector, chunk by chunk, into the night stage's input.
+
+    This is all of the analysis that sees samples; :func:`detector.analysis.analyze_night` does
+    the rest from what this returns (the accuracy benchmark keeps it to score a night again).
 
     Parameters
     ----------
     stream : SampleStream
-    options : detector.options.AnalysisOptions, optional
-        The given sleep onset, placement (over the stream's metadata), rules and burst
-        parameters; the defaults where None.
+    options : detector.options.AnalysisOptions
+        Burst parameters, and the placement given for this sensor (else the stream's metadata).
+    sensor : int
+        Which sensor of the night the stream is (0 = A, whose clock a given sleep onset is on; 1
+        = B, whose placement is ``options.placement_b``).
     on_chunk : callable, optional
         Called with the time (s) reached after each chunk (progress).
+
+    Raises
+    ------
+    InputError
+        The stream is bad, holds no samples or spans more than :data:`MAX_SPAN_S`, or a given
+        sleep onset lies outside sensor A's recording.
     """
     from hypnic.detector.bursts import BurstResult, StreamingDetector
     from hypnic.detector.classify import TRANSIENT_SPREAD_S
-    from hypnic.detector.night import NightInput, score_night
+    from hypnic.detector.night import NightInput
     from hypnic.detector.onsets import measure_transients
-    from hypnic.detector.options import AnalysisOptions, resolve_placement
+    from hypnic.detector.options import resolve_placement
     from hypnic.detector.snippets import SnippetCollector
-    from hypnic.detector.vocabulary import UNKNOWN
 
-    options = options or AnalysisOptions()
     params = options.params
     info = stream.info
     det = StreamingDetector(info.fs, params)
@@ -135,45 +176,59 @@ def analyze_stream(
     bursts.events["onset_s"] = onsets
     duration = float(t_last) + 1.0 / info.fs
     onset = options.sleep_onset_s
-    if onset is not None and not (0 <= onset <= duration):
+    if sensor == 0 and onset is not None and not (0 <= onset <= duration):
         raise InputError("--sleep-onset", f"{onset} s is outside the recording (0-{duration:.0f} s)")
-    place, place_source = resolve_placement(options.placement, info.placement)
-    events, summary = score_night(
-        NightInput(
-            bursts=bursts, fs=info.fs, duration_s=duration, placement=place,
-            start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
-            reader_gaps=list(stream.gaps), temperature=temperature.result(),
-            idle=list(getattr(stream, "idle", [])),
-        ),
-        options,
+    place, place_source = resolve_placement(options.placement_given(sensor), info.placement)
+    night = NightInput(
+        bursts=bursts, fs=info.fs, duration_s=duration, placement=place,
+        placement_source=place_source, start_utc=info.start_utc, utc_offset_s=info.utc_offset_s,
+        reader_gaps=list(stream.gaps), temperature=temperature.result(),
+        idle=list(getattr(stream, "idle", [])),
     )
-    summary.update(
-        {
-            "software": "hypnic",
-            "version": __version__,
-            "source": source,
-            "start_utc": info.start_utc,
-            "utc_offset_s": info.utc_offset_s,
-            "fs_hz": info.fs,
-            "n_samples": n,
-            "duration_s": round(duration, 3),
-            "parameters": {
-                "burst_detector": params.as_dict(),
-                "labelling": LABELLING_NOTE,
-                "rules": options.rules,
-                "placement_source": place_source,
-            },
-            "device": info.meta,
-        }
-    )
-    if place == UNKNOWN:
-        summary["placement_note"] = (
-            "placement unknown: every label is scored (leg movements as if on an ankle); "
-            "give --placement for a wrist recording"
-        )
-    jerks = np.array([e["onset_s"] for e in events if e["label"] == "hypnic_jerk"])
-    traces = night_traces(bursts, params, snippets, jerks, temperature=temperature.result())
-    return Analysis(events, summary, bursts=bursts, traces=traces)
+    return StreamNight(night, info, n, snippets)
+
+
+def jerk_onsets(events: list[dict[str, Any]]) -> np.ndarray:
+    """The onsets of the hypnic jerks among ``events`` (the report's close-ups)."""
+    return np.array([e["onset_s"] for e in events if e["label"] == "hypnic_jerk"])
+
+
+def analyze_stream(
+    stream: SampleStream,
+    options: AnalysisOptions | None = None,
+    *,
+    on_chunk: Callable[[float], None] | None = None,
+) -> Analysis:
+    """Analyse one stream: read it (:func:`read_night`), analyse its night
+    (:func:`detector.analysis.analyze_night`), and say where it came from.
+
+    Parameters
+    ----------
+    stream : SampleStream
+    options : detector.options.AnalysisOptions, optional
+        The given sleep onset, placement (over the stream's metadata), rules and burst
+        parameters; the defaults where None.
+    on_chunk : callable, optional
+        Called with the time (s) reached after each chunk (progress).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_night`.
+    """
+    from hypnic.detector.analysis import analyze_night
+    from hypnic.detector.options import AnalysisOptions
+
+    options = options or AnalysisOptions()
+    night = read_night(stream, options, on_chunk=on_chunk)
+    result = analyze_night([night.input], options)
+    summary = {**result.summary, **night.provenance()}
+    summary["parameters"] = result.parameters
+    summary["device"] = night.info.meta
+    if result.placement_note:
+        summary["placement_note"] = result.placement_note
+    traces = night.traces(options.params, jerk_onsets(result.events))
+    return Analysis(result.events, summary, bursts=result.bursts, traces=traces)
 
 
 def night_traces(

@@ -379,7 +379,7 @@ def test_every_number_of_a_wrist_night_comes_from_the_files(wrist_dir, lang):
 
 
 def test_published_constants_are_the_literature_values():
-    from hypnic.detector.night import JERK_WINDOW_S
+    from hypnic.detector.classify import JERK_WINDOW_S
 
     assert signs.constant("PLMS_ADULT_PER_H") == 15.0  # ICSD-3 adults, DOMAIN.md §2.3
     assert signs.constant("TURNS_HEALTHY_MEDIAN_PER_H") == 6.8  # DOMAIN.md §1.3

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypnic.detector import classify, plm, vocabulary
+from hypnic.detector import classify, plm, summary, vocabulary
 from hypnic.detector import two_sensors as ts
 from hypnic.detector.alignment import ClockMap
 from hypnic.detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
@@ -308,24 +308,36 @@ def row(onset, label, dur=1.0):
     return {"onset_s": onset, "duration_s": dur, "label": label}
 
 
+def pair_night(rows, window, onset, end, lost):
+    """One night of a pair, summarised by the one builder (:func:`detector.summary.night_figures`)."""
+    period = summary.NightPeriod(window, True, onset, None if onset is None else [onset, onset],
+                                 "detected", end, None if onset is not None else "no sleep", "B")
+    legs = summary.LegTime(lost, sensors=2)
+    return summary.night_figures(rows, period, placement="wrist+right_ankle", rules="wasm", legs=legs,
+                                 gaps=[], nonwear=[], evidence=[])
+
+
 def test_pair_summary_counts_and_plms_index():
     rows = [row(100, "hypnic_jerk"), row(1000, "hypnic_jerk"), row(2500, "hypnic_jerk"),
             row(1200, "plm"), row(1230, "plm"), row(1260, "plm"), row(1290, "plm"), row(3000, "lm"),
             row(5000, "plm")]
-    s = ts.pair_summary(rows, (0.0, 4000.0), 900.0, 3600.0, legs_lost=[[3400.0, 3700.0]], wrist_only=False)
+    s = pair_night(rows, (0.0, 4000.0), 900.0, 3600.0, [[3400.0, 3700.0]])
+    later = pair_night(rows, (4000.0, 8000.0), None, None, [])
+    summary.set_minutes_from_onset(rows, [s, later])
     assert s["counts"] == {"hypnic_jerk": 3, "plm": 4, "lm": 1, "large_movement": 0, "other": 0}
     assert s["jerks_first_30_min"] == 2  # 100 s is 800 s before the onset: outside −10 … +30 min
     assert s["plms_index"] == pytest.approx(4 / ((3600 - 900 - 200) / 3600), abs=0.01)
     assert s["periodicity_index"] == pytest.approx(0.8)
     assert s["sleep_period_s"] == 2700.0
+    assert s["sleep_onset_sensor"] == "B"
     assert rows[0]["minutes_from_onset"] == pytest.approx(-800 / 60, abs=1e-3)
-    assert "minutes_from_onset" not in rows[-1]  # another night's event
+    assert rows[-1]["minutes_from_onset"] is None  # another night's event (no sleep found in it)
 
 
 def test_pair_summary_without_ankles_or_sleep():
-    s = ts.pair_summary([row(10, "other")], (0.0, 100.0), 5.0, 90.0, legs_lost=[], wrist_only=True)
+    s = pair_night([row(10, "other")], (0.0, 100.0), 5.0, 90.0, None)
     assert s["plms_index"] is None and "ankle" in s["plms_index_reason"]
-    s = ts.pair_summary([row(10, "other")], (0.0, 100.0), None, None, legs_lost=[], wrist_only=False)
+    s = pair_night([row(10, "other")], (0.0, 100.0), None, None, [])
     assert s["plms_index"] is None and s["jerks_first_30_min"] is None
 
 
@@ -470,61 +482,79 @@ def test_bad_pairs_are_one_line_input_errors():
 
 
 def test_the_wrist_gives_the_sleep_period_and_a_given_onset_wins():
-    from hypnic.two_sensors import choose_periods
-
     night_a = {"window_s": [0.0, 30000.0], "sleep_onset_s": 1000.0, "sleep_end_s": 25000.0,
                "sleep_onset_window_s": [900.0, 1100.0], "sleep_onset_reason": None}
     night_b = dict(night_a, sleep_onset_s=1500.0, sleep_onset_window_s=[1400.0, 1600.0])
     none_b = dict(night_a, sleep_onset_s=None, sleep_end_s=None, sleep_onset_reason="no sleep")
-    (p,) = choose_periods([night_a], [night_b], True, None, 30000.0)
-    assert (p["sleep_onset_s"], p["sleep_onset_sensor"], p["sleep_onset_source"]) == (1500.0, "B", "detected")
-    (p,) = choose_periods([night_a], [none_b], True, None, 30000.0)
-    assert (p["sleep_onset_s"], p["sleep_onset_sensor"]) == (1000.0, "A")
-    (p,) = choose_periods([night_a], [night_b], False, 2000.0, 30000.0)
-    assert (p["sleep_onset_s"], p["sleep_onset_source"], p["sleep_end_s"]) == (2000.0, "given", 25000.0)
-    (p,) = choose_periods([night_a], [night_b], False, 26000.0, 30000.0)
-    assert p["sleep_end_s"] == 30000.0  # the detected end lies before the given onset
+    names = ("A", "B")
+    assert ts.prefers_b("right_ankle", "wrist") and not ts.prefers_b("wrist", "wrist")
+    (p,) = ts.choose_periods([night_a], [night_b], names, True, None, 30000.0)
+    assert (p.onset_s, p.sensor, p.source) == (1500.0, "B", "detected")
+    (p,) = ts.choose_periods([night_a], [none_b], names, True, None, 30000.0)
+    assert (p.onset_s, p.sensor) == (1000.0, "A")
+    (p,) = ts.choose_periods([night_a], [night_b], names, False, 2000.0, 30000.0)
+    assert (p.onset_s, p.source, p.end_s) == (2000.0, "given", 25000.0)
+    (p,) = ts.choose_periods([night_a], [night_b], names, False, 26000.0, 30000.0)
+    assert p.end_s == 30000.0  # the detected end lies before the given onset
+
+
+def _alone(ev, place, nonwear, onset):
+    """A sensor's night stage as :func:`detector.night.score_sensor` leaves it: its bursts outside
+    its non-wear, and its nights (onset ``onset``)."""
+    from hypnic.detector.analysis import Alone
+    from hypnic.detector.bursts import BurstResult
+    from hypnic.detector.night import NightInput, SensorNight
+    from hypnic.detector.nonwear import NonwearSpan
+
+    inp = NightInput(BurstResult(ev, np.zeros(0, EPOCH_DTYPE), []), 50.0, NIGHT_S, placement=place,
+                     temperature=(np.arange(3.0), np.full(3, 33.0)), idle=[[10.0, 20.0]])
+    worn = ~np.any([(ev["onset_s"] >= a) & (ev["onset_s"] <= b) for a, b in nonwear], axis=0) \
+        if nonwear else np.ones(ev.shape[0], bool)
+    night = SensorNight(inp, {}, [], [NonwearSpan(a, b, ["no_movement"]) for a, b in nonwear], ev[worn],
+                        None, None, [(0.0, NIGHT_S)], [], [])
+    return Alone(night, [], [{"sleep_onset_s": onset}], {})
 
 
 @pytest.mark.parametrize("wrist_first", [True, False])
 def test_the_wrists_sleep_period_hears_the_ankles_transients_on_its_own_clock(wrist_first, monkeypatch):
-    import hypnic.detector.night
-    from hypnic import two_sensors as pair
-    from hypnic.detector.bursts import BurstResult
-    from hypnic.pipeline import Analysis
+    from hypnic.detector import analysis
+    from hypnic.detector.sleep_onset import SleepPeriod
 
     clock = ClockMap(offset_s=100.0, drift_ppm=50.0)  # B's time on A's line
     ankle_ev = bursts((1000.0, 0.3, "jerk"), (2000.0, 3.0, "leg"), (3000.0, 0.3, "jerk"))
     wrist_ev = bursts((1500.0, 0.3, "jerk"))
-
-    def one(ev, place):
-        s = {"fs_hz": 50.0, "duration_s": NIGHT_S, "placement": place, "start_utc": None,
-             "utc_offset_s": 0.0, "gaps": [], "nonwear": [[2900.0, 3100.0]] if place == "ankle" else [],
-             "sleep_onset_s": 1.0}
-        return Analysis([], s, bursts=BurstResult(ev, np.zeros(0, EPOCH_DTYPE), [])), s
-
-    (oa, sa), (ob, sb) = (one(wrist_ev, "wrist"), one(ankle_ev, "ankle"))
+    # The ankle's burst at 3000 s lies in its non-wear: not a witness of the wrist's sleep.
+    alone = [_alone(wrist_ev, "wrist", [], 1.0), _alone(ankle_ev, "ankle", [[2900.0, 3100.0]], 1.0)]
     if not wrist_first:
-        (oa, sa), (ob, sb) = (ob, sb), (oa, sa)
+        alone.reverse()
     seen = {}
 
     def fake_score(inp, options):
         seen["marks"], seen["placement"] = inp.sleep_marks, inp.placement
-        return [], {"sleep_onset_s": 42.0}
+        seen["thermometer"], seen["idle"] = inp.temperature, inp.idle
+        period = SleepPeriod(42.0, 5000.0, [40.0, 44.0])
+        return analysis.SensorNight(inp, {}, [], [], inp.bursts.events, None, None,
+                                    [(0.0, NIGHT_S)], [period], [])
 
-    monkeypatch.setattr(hypnic.detector.night, "score_night", fake_score)
-    sides = ts.leg_sides(sa["placement"], sb["placement"])
-    out_a, out_b = pair._wrist_with_leg_marks((oa, ob), (sa, sb), sides, clock, AnalysisOptions())
+    monkeypatch.setattr(analysis, "score_sensor", fake_score)
+    sides = ts.leg_sides(*(a.night.inp.placement for a in alone))
+    out_a, out_b = analysis.sleep_nights(alone, sides, clock, (AnalysisOptions(), AnalysisOptions()))
     # the ankle's transients outside its non-wear (the one at 3000 s is inside it), mapped
     expected = clock.to_b([1000.0]) if wrist_first is False else clock.to_a([1000.0])
     assert seen["placement"] == "wrist"
     np.testing.assert_allclose(seen["marks"], expected)
+    assert seen["thermometer"] is None and seen["idle"] == []  # as the second pass always judged
     wrist_out, ankle_out = (out_a, out_b) if wrist_first else (out_b, out_a)
-    assert wrist_out["sleep_onset_s"] == 42.0 and ankle_out["sleep_onset_s"] == 1.0
+    assert wrist_out[0]["sleep_onset_s"] == 42.0 and ankle_out[0]["sleep_onset_s"] == 1.0
 
 
-def test_two_ankles_keep_their_own_sleep_periods():
-    from hypnic import two_sensors as pair
+def test_two_ankles_keep_their_own_sleep_periods(monkeypatch):
+    from hypnic.detector import analysis
 
-    s = ({"placement": "left_ankle"}, {"placement": "right_ankle"})
-    assert pair._wrist_with_leg_marks((None, None), s, (plm.LEFT, plm.RIGHT), ClockMap(), AnalysisOptions()) == s
+    def fake_score(inp, options):
+        raise AssertionError("two ankles are not scored again")
+
+    monkeypatch.setattr(analysis, "score_sensor", fake_score)
+    alone = [_alone(bursts((1000.0, 0.3, "jerk")), p, [], 1.0) for p in ("left_ankle", "right_ankle")]
+    nights = analysis.sleep_nights(alone, (plm.LEFT, plm.RIGHT), ClockMap(), (AnalysisOptions(),) * 2)
+    assert nights == [alone[0].nights, alone[1].nights]

@@ -52,7 +52,7 @@ _SHOWN = (
 
 def jerk_window_s() -> tuple[float, float]:
     """Where jerks are counted around sleep onset (s), as the detector counts them."""
-    from hypnic.detector.night import JERK_WINDOW_S
+    from hypnic.detector.classify import JERK_WINDOW_S
 
     return (float(JERK_WINDOW_S[0]), float(JERK_WINDOW_S[1]))
 
