@@ -198,10 +198,10 @@ def run_pair(spec: NightSpec) -> NightScore:
     labels = score_labels(analysis.events, expected)
     s = analysis.summary
     onset_err = None
-    if s["sleep_onset_s"] is not None:
-        onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
-    nw = score_nonwear(s.get("nonwear", []), truth["nonwear"], widen_s=spec_params(spec).handling_s)
-    return NightScore(spec, labels, BurstScore(), onset_err, s["plms_index"],
+    if s.sleep_onset_s is not None:
+        onset_err = (s.sleep_onset_s - truth["sleep_onset_s"]) / 60.0
+    nw = score_nonwear(s.nonwear or [], truth["nonwear"], widen_s=spec_params(spec).handling_s)
+    return NightScore(spec, labels, BurstScore(), onset_err, s.plms_index,
                       truth_plms_index(expected, truth), None, nw)
 
 
@@ -332,12 +332,12 @@ def run_night(spec: NightSpec, cache: Path | None = None) -> NightScore:
     labels = score_labels(events, expected)
     bursts_score = score_bursts(bursts.events, truth)
     onset_err = None
-    if s["sleep_onset_s"] is not None and truth["sleep_onset_s"] is not None:
-        onset_err = (s["sleep_onset_s"] - truth["sleep_onset_s"]) / 60.0
+    if s.sleep_onset_s is not None and truth["sleep_onset_s"] is not None:
+        onset_err = (s.sleep_onset_s - truth["sleep_onset_s"]) / 60.0
     plms_truth = truth_plms_index(expected, truth) if placement_info(spec.placement).legs else None
-    nw = nonwear_found(s["nonwear"], truth["nonwear"]) if truth.get("nonwear") else None
-    nws = score_nonwear(s["nonwear"], truth["nonwear"], widen_s=spec_params(spec).handling_s)
-    return NightScore(spec, labels, bursts_score, onset_err, s["plms_index"], plms_truth, nw, nws)
+    nw = nonwear_found(s.nonwear, truth["nonwear"]) if truth.get("nonwear") else None
+    nws = score_nonwear(s.nonwear, truth["nonwear"], widen_s=spec_params(spec).handling_s)
+    return NightScore(spec, labels, bursts_score, onset_err, s.plms_index, plms_truth, nw, nws)
 
 
 @dataclass

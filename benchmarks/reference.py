@@ -348,8 +348,8 @@ def reference_analyze(
 
     Returns
     -------
-    events : list of dict
-    summary : dict
+    events : list of detector.results.Event
+    summary : detector.results.NightSummary
     """
     from hypnic.detector.analysis import analyze_night
     from hypnic.detector.night import NightInput

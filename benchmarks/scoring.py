@@ -21,6 +21,7 @@ from scipy.optimize import linear_sum_assignment
 from hypnic.benchmarks.synth_render import PLACEMENT_TRACK
 from hypnic.benchmarks.synth_timeline import LIMB_TRACKS
 from hypnic.detector.plm import score_leg_movements
+from hypnic.detector.results import Event
 from hypnic.detector.vocabulary import LEG_LABELS, ONSET_TOLERANCE_S, SCORED_LABELS
 from hypnic.detector.vocabulary import placement as placement_info
 
@@ -116,12 +117,13 @@ def expected_labels(truth: dict[str, Any], placement: str, rules: str = "wasm") 
 
 
 def score_labels(
-    events: Sequence[dict[str, Any]], expected: Sequence[dict[str, Any]], labels: Iterable[str] = SCORED_LABELS
+    events: Sequence[Event], expected: Sequence[dict[str, Any]], labels: Iterable[str] = SCORED_LABELS
 ) -> dict[str, Counts]:
-    """Per label counts of matched detections against expected events."""
+    """Per label counts of matched detections (the analysis's events) against expected events
+    (truth dicts, :func:`expected_labels`)."""
     out = {}
     for lab in labels:
-        det = np.array([e["onset_s"] for e in events if e["label"] == lab])
+        det = np.array([e.onset_s for e in events if e.label == lab])
         tru = np.array([e["onset_s"] for e in expected if e["expected"] == lab])
         d, t = match(det, tru, ONSET_TOLERANCE_S[lab])
         out[lab] = Counts(tp=d.size, fp=det.size - d.size, fn=tru.size - t.size)

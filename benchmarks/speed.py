@@ -435,7 +435,7 @@ def measure_replay(night: Any, days: float) -> dict[str, Any]:
         "seconds": sec,
         "generator_s": tiled.gen_s,
         "samples_per_s": _rate(tiled.n_total, sec),
-        "nights": len(analysis.summary.get("nights", [])) or 1,
+        "nights": len(analysis.summary.night_list()),
     }
 
 

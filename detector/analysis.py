@@ -18,7 +18,6 @@ each night is counted over and the time the legs were seen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from hypnic.detector.alignment import Alignment, ClockMap
 from hypnic.detector.bursts import BurstResult
 from hypnic.detector.night import NightInput, SensorNight, merge_spans, score_sensor
 from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.results import Event, Night, NightSummary, SensorView
 from hypnic.detector.summary import (
     UNKNOWN_PLACEMENT_REASON,
     LegTime,
@@ -64,29 +64,24 @@ class NightAnalysis:
 
     Attributes
     ----------
-    events : list of dict
-        One per movement, sorted by onset: the CONTRACT's columns and the features (two
-        sensors: ``sensors``, which saw it).
-    summary : dict
-        The nights (the first complete one on top), the recording's gaps, non-wear and idle time;
-        with two sensors ``alignment``, ``sensors`` (each one's own view, own clock) and
-        ``jerks_seen_by_both``.
-    parameters : dict
-        ``burst_detector``, ``labelling``, ``rules``, ``placement_source`` (and ``two_sensors``).
-    placement_note : str or None
-        Where a placement is unknown.
+    events : list of Event
+        One per movement, sorted by onset (two sensors: with ``sensors``, which saw it).
+    summary : NightSummary
+        The nights (the first complete one on top), the recording's gaps, non-wear and idle
+        time, the parameters and the placement note; with two sensors ``alignment``,
+        ``sensors`` (each one's own view, own clock: the reader adds where each came from) and
+        ``jerks_seen_by_both``. Where the recording came from (``source``, ``fs_hz`` ...) is the
+        reader's to fill in.
     bursts : BurstResult
         The bursts behind the events (two sensors: both, on A's clock).
-    own_events : list of list of dict
+    own_events : list of list of Event
         Each sensor's events as it alone would report them.
     """
 
-    events: list[dict[str, Any]]
-    summary: dict[str, Any]
-    parameters: dict[str, Any]
-    placement_note: str | None
+    events: list[Event]
+    summary: NightSummary
     bursts: BurstResult
-    own_events: list[list[dict[str, Any]]] = field(default_factory=list)
+    own_events: list[list[Event]] = field(default_factory=list)
 
 
 @dataclass
@@ -94,9 +89,9 @@ class Alone:
     """One sensor's night stage and its summary as if it were alone."""
 
     night: SensorNight
-    events: list[dict[str, Any]]
-    nights: list[dict[str, Any]]
-    summary: dict[str, Any]
+    events: list[Event]
+    nights: list[Night]
+    summary: NightSummary
 
 
 def analyze_night(
@@ -140,7 +135,7 @@ def alone_of(night: SensorNight, options: AnalysisOptions) -> Alone:
         lost=night.gaps + night.nonwear_spans if place.legs else None,
         note=None if place.known else UNKNOWN_PLACEMENT_REASON,
     )
-    events = [dict(r) for r in night.rows]
+    events = [replace(r) for r in night.rows]  # its own: minutes from its own onsets
     nights = [
         night_figures(
             events, period_of(sp, w, options.sleep_onset_s), placement=inp.placement,
@@ -159,14 +154,17 @@ def alone_of(night: SensorNight, options: AnalysisOptions) -> Alone:
 
 def _one(inp: NightInput, options: AnalysisOptions) -> NightAnalysis:
     alone = alone_of(score_sensor(inp, options), options)
-    parameters = {
-        "burst_detector": options.params.as_dict(),
-        "labelling": classify.LABELLING_NOTE,
-        "rules": options.rules,
-        "placement_source": inp.placement_source,
-    }
-    note = None if vocabulary.placement(inp.placement).known else PLACEMENT_NOTE[0]
-    return NightAnalysis(alone.events, alone.summary, parameters, note, inp.bursts, [alone.events])
+    summary = replace(
+        alone.summary,
+        parameters={
+            "burst_detector": options.params.as_dict(),
+            "labelling": classify.LABELLING_NOTE,
+            "rules": options.rules,
+            "placement_source": inp.placement_source,
+        },
+        placement_note=None if vocabulary.placement(inp.placement).known else PLACEMENT_NOTE[0],
+    )
+    return NightAnalysis(alone.events, summary, inp.bursts, [alone.events])
 
 
 def _two(a: NightInput, b: NightInput, options: AnalysisOptions, alignment: Alignment) -> NightAnalysis:
@@ -192,7 +190,7 @@ def _two(a: NightInput, b: NightInput, options: AnalysisOptions, alignment: Alig
     )
     # The pair's time line is A's recording: what B saw before A started or after it ended
     # belongs to no night of the summary and is left out.
-    events = [r for r in result.rows if 0.0 <= r["onset_s"] < a.duration_s]
+    events = [r for r in result.rows if 0.0 <= r.onset_s < a.duration_s]
 
     def on_a(spans: list[list[float]]) -> list[list[float]]:
         return [[float(clock.to_a(s)), float(clock.to_a(e))] for s, e in spans]
@@ -218,18 +216,6 @@ def _two(a: NightInput, b: NightInput, options: AnalysisOptions, alignment: Alig
         for p in periods
     ]
     set_minutes_from_onset(events, pair_nights)
-    summary = summarise(
-        pair_nights, gaps=gaps, nonwear=nonwear, evidence=evidence, idle=merge_spans(a.idle),
-        temperature_available=a.thermometer() is not None and b.thermometer() is not None,
-    )
-    summary["alignment"] = alignment.as_dict()
-    summary["sensors"] = [
-        _own_view(name, one, None if k == 0 else clock)
-        for k, (name, one) in enumerate(zip(names, alone, strict=True))
-    ]
-    summary["jerks_seen_by_both"] = sum(
-        r["label"] == "hypnic_jerk" and "+" in r["sensors"] for r in events
-    )
     parameters = {
         "burst_detector": options.params.as_dict(),
         "labelling": classify.LABELLING_NOTE + "; two sensors: detector.two_sensors",
@@ -242,12 +228,23 @@ def _two(a: NightInput, b: NightInput, options: AnalysisOptions, alignment: Alig
         },
     }
     unknown = not all(vocabulary.placement(p).known for p in (a.placement, b.placement))
+    summary = summarise(
+        pair_nights, gaps=gaps, nonwear=nonwear, evidence=evidence, idle=merge_spans(a.idle),
+        temperature_available=a.thermometer() is not None and b.thermometer() is not None,
+        parameters=parameters,
+        placement_note=PLACEMENT_NOTE[1] if unknown else None,
+        alignment=alignment.as_dict(),
+        sensors=[
+            _own_view(name, one, None if k == 0 else clock)
+            for k, (name, one) in enumerate(zip(names, alone, strict=True))
+        ],
+        jerks_seen_by_both=sum(
+            r.label == "hypnic_jerk" and "+" in (r.sensors or "") for r in events
+        ),
+    )
     order = np.argsort(result.events["onset_s"], kind="stable")
     bursts = BurstResult(result.events[order], a.bursts.epochs, gaps)
-    return NightAnalysis(
-        events, summary, parameters, PLACEMENT_NOTE[1] if unknown else None, bursts,
-        [alone[0].events, alone[1].events],
-    )
+    return NightAnalysis(events, summary, bursts, [alone[0].events, alone[1].events])
 
 
 def sleep_nights(
@@ -255,7 +252,7 @@ def sleep_nights(
     sides: tuple[int | None, int | None],
     clock: ClockMap,
     options: tuple[AnalysisOptions, AnalysisOptions],
-) -> list[list[dict[str, Any]]]:
+) -> list[list[Night]]:
     """Each sensor's nights to choose the sleep period from: the wrist's found again with the
     ankle's transients where one sensor is at a wrist and the other sees legs.
 
@@ -291,17 +288,17 @@ def sleep_nights(
     return nights
 
 
-def _own_view(name: str, one: Alone, clock: ClockMap | None) -> dict[str, Any]:
+def _own_view(name: str, one: Alone, clock: ClockMap | None) -> SensorView:
     """One sensor's own view for the pair's summary (its clock; the reader adds where it came
     from: source, rate, start, samples, length, device)."""
-    return {
-        "name": name,
-        "placement": one.night.inp.placement,
-        "clock": None if clock is None else {
+    return SensorView(
+        name=name,
+        placement=one.night.inp.placement,
+        clock=None if clock is None else {
             "offset_s": round(clock.offset_s, 4), "drift_ppm": round(clock.drift_ppm, 2)
         },
-        "sleep_onset_s": one.summary["sleep_onset_s"],
-        "counts": one.summary["counts"],
-        "gaps": one.night.gaps,
-        "nonwear": one.night.nonwear_spans,
-    }
+        sleep_onset_s=one.summary.sleep_onset_s,
+        counts=one.summary.counts,
+        gaps=one.night.gaps,
+        nonwear=one.night.nonwear_spans,
+    )

@@ -1,7 +1,7 @@
 """One sensor's night stage: from its bursts and epochs to non-wear, labelled events and each
 night's sleep period (:func:`score_sensor`).
 
-Pure functions on the burst detector's output (arrays in, dicts and arrays out). A recording
+Pure functions on the burst detector's output (arrays in, events and arrays out). A recording
 longer than a day is split into nights from noon to noon local time (GGIR's convention) and
 each night is scored on its own. The summary of the nights is :mod:`detector.summary`'s; the
 entry point that puts one or two sensors together is :mod:`detector.analysis`.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from hypnic.detector.bursts import BurstParams, BurstResult
 from hypnic.detector.epochs import ANGLE_EPOCH_S, aggregate, regular_grid
 from hypnic.detector.nonwear import NonwearSpan, Temperature, find_nonwear, keep_outside_sleep
 from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.results import Event
 from hypnic.detector.sleep_onset import SleepPeriod, Witness, find_sleep_period
 
 #: Noon-to-noon nights (GGIR; DOMAIN.md §4.1 asleep/GGIR conventions).
@@ -138,9 +138,9 @@ def merge_spans(spans: list[list[float]]) -> list[list[float]]:
     return out
 
 
-def merge_events(events: np.ndarray, cls: classify.Classified) -> list[dict[str, Any]]:
-    """One output row per scored movement: bursts joined into one LM become one event."""
-    rows: list[dict[str, Any]] = []
+def merge_events(events: np.ndarray, cls: classify.Classified) -> list[Event]:
+    """One event per scored movement: bursts joined into one LM become one event."""
+    rows: list[Event] = []
     order = np.argsort(cls.group, kind="stable")
     cuts = np.flatnonzero(np.diff(cls.group[order])) + 1
     for g in np.split(order, cuts) if order.size else []:
@@ -148,20 +148,20 @@ def merge_events(events: np.ndarray, cls: classify.Classified) -> list[dict[str,
         i = int(g[np.argmax(ev["peak_g"])])
         onset = float(ev["onset_s"].min())
         rows.append(
-            {
-                "onset_s": onset,
-                "duration_s": float(ev["offset_s"].max() - onset),
-                "peak_g": float(ev["peak_g"].max()),
-                "label": str(cls.label[g[0]]),
-                "series": int(cls.series[g[0]]) or None,
-                "confidence": round(float(cls.confidence[g].mean()), 3),
-                "peak_jerk_gps": float(ev["peak_jerk_gps"].max()),
-                "rise_time_s": float(events["peak_s"][i] - onset),
-                "orientation_change_deg": round(float(cls.orientation_change_deg[g].max()), 2),
-                "n_bursts": int(g.size),
-            }
+            Event(
+                onset_s=onset,
+                duration_s=float(ev["offset_s"].max() - onset),
+                peak_g=float(ev["peak_g"].max()),
+                label=str(cls.label[g[0]]),
+                series=int(cls.series[g[0]]) or None,
+                confidence=round(float(cls.confidence[g].mean()), 3),
+                peak_jerk_gps=float(ev["peak_jerk_gps"].max()),
+                rise_time_s=float(events["peak_s"][i] - onset),
+                orientation_change_deg=round(float(cls.orientation_change_deg[g].max()), 2),
+                n_bursts=int(g.size),
+            )
         )
-    rows.sort(key=lambda r: r["onset_s"])
+    rows.sort(key=lambda r: r.onset_s)
     return rows
 
 
@@ -262,7 +262,7 @@ class SensorNight:
         The nights of the recording (noon to noon local time, or the whole recording).
     periods : list of SleepPeriod
         Each night's sleep period.
-    rows : list of dict
+    rows : list of Event
         Its events (bursts joined into movements, :func:`merge_events`), sorted by onset.
     """
 
@@ -275,7 +275,7 @@ class SensorNight:
     cls: classify.Classified
     windows: list[tuple[float, float]]
     periods: list[SleepPeriod]
-    rows: list[dict[str, Any]]
+    rows: list[Event]
 
     @property
     def nonwear_spans(self) -> list[list[float]]:

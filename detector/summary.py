@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypnic.detector import classify, vocabulary
+from hypnic.detector.results import Event, Night, NightSummary
 from hypnic.detector.sleep_onset import SleepPeriod
 
 #: A night whose sleep starts within 5 min of its window's start was cut by the recording start.
@@ -120,7 +121,7 @@ def evidence_of(
 
 
 def night_figures(
-    events: list[dict[str, Any]],
+    events: list[Event],
     period: NightPeriod,
     *,
     placement: str,
@@ -129,12 +130,12 @@ def night_figures(
     gaps: list[list[float]],
     nonwear: list[list[float]],
     evidence: list[tuple[list[float], list[str]]],
-) -> dict[str, Any]:
+) -> Night:
     """One night's summary.
 
     Parameters
     ----------
-    events : list of dict
+    events : list of Event
         The recording's events (those in the night's window count).
     period : NightPeriod
     placement : str
@@ -148,104 +149,102 @@ def night_figures(
 
     Returns
     -------
-    dict
-        ``window_s``, ``complete``, the sleep period (``sleep_onset_s``, its window, source, end
-        and reason, and with two sensors ``sleep_onset_sensor``), ``placement``, ``rules``,
-        ``counts``, ``jerks_first_30_min``, ``sleep_period_s``, ``plms_index`` (and its reason),
-        ``periodicity_index``, and the night's ``gaps``, ``nonwear`` and ``nonwear_evidence``.
+    Night
+        With two sensors (``legs.sensors``), ``sleep_onset_sensor`` too.
     """
     a, b = period.window_s
-    mine = [r for r in events if a <= r["onset_s"] < b]
-    out: dict[str, Any] = {
-        "window_s": [a, b],
-        "complete": period.complete,
-        "sleep_onset_s": period.onset_s,
-        "sleep_onset_window_s": period.onset_window_s,
-        "sleep_onset_source": period.source,
-        "sleep_end_s": period.end_s,
-        "sleep_onset_reason": period.reason,
-    }
-    if legs.sensors > 1:
-        out["sleep_onset_sensor"] = period.sensor
-    out["placement"] = placement
-    out["rules"] = rules
-    out["counts"] = {lab: sum(1 for r in mine if r["label"] == lab) for lab in vocabulary.LABELS}
+    mine = [r for r in events if a <= r.onset_s < b]
+    night = Night(
+        window_s=[a, b],
+        complete=period.complete,
+        sleep_onset_s=period.onset_s,
+        sleep_onset_window_s=period.onset_window_s,
+        sleep_onset_source=period.source,
+        sleep_end_s=period.end_s,
+        sleep_onset_reason=period.reason,
+        sleep_onset_sensor=period.sensor,
+        placement=placement,
+        rules=rules,
+        counts={lab: sum(1 for r in mine if r.label == lab) for lab in vocabulary.LABELS},
+        gaps=clip_spans(gaps, a, b),
+        nonwear=clip_spans(nonwear, a, b),
+    )
+    night.nonwear_evidence = evidence_of(night.nonwear, evidence)
     onset, end = period.onset_s, period.end_s
-    pair = legs.sensors > 1
     if onset is None or end is None:
-        out.update(jerks_first_30_min=None, sleep_period_s=None, plms_index=None,
-                   plms_index_reason=period.reason or NO_PERIOD_REASON, periodicity_index=None)
+        night.plms_index_reason = period.reason or NO_PERIOD_REASON
+        return night
+    pair = legs.sensors > 1
+    # "Jerks while falling asleep" are counted in the classifier's jerk window.
+    lo, hi = onset + classify.JERK_WINDOW_S[0], onset + classify.JERK_WINDOW_S[1]
+    night.jerks_first_30_min = sum(
+        1 for r in mine if r.label == "hypnic_jerk" and lo <= r.onset_s <= hi
+    )
+    in_sleep = [r for r in mine if onset <= r.onset_s <= end]
+    n_plm = sum(1 for r in in_sleep if r.label == "plm")
+    n_lm = sum(1 for r in in_sleep if r.label in vocabulary.LEG_LABELS)
+    if legs.lost is None:
+        night.plms_index_reason = NO_ANKLE_PAIR_REASON if pair else NO_ANKLE_REASON
     else:
-        # "Jerks while falling asleep" are counted in the classifier's jerk window.
-        lo, hi = onset + classify.JERK_WINDOW_S[0], onset + classify.JERK_WINDOW_S[1]
-        out["jerks_first_30_min"] = sum(
-            1 for r in mine if r["label"] == "hypnic_jerk" and lo <= r["onset_s"] <= hi
-        )
-        out["sleep_period_s"] = end - onset
-        in_sleep = [r for r in mine if onset <= r["onset_s"] <= end]
-        n_plm = sum(1 for r in in_sleep if r["label"] == "plm")
-        n_lm = sum(1 for r in in_sleep if r["label"] in vocabulary.LEG_LABELS)
-        if legs.lost is None:
-            out.update(plms_index=None, periodicity_index=None,
-                       plms_index_reason=NO_ANKLE_PAIR_REASON if pair else NO_ANKLE_REASON)
+        measured = end - onset - sum(e - s for s, e in clip_spans(legs.lost, onset, end))
+        if measured <= 0:
+            night.plms_index_reason = NO_ANKLE_TIME_PAIR_REASON if pair else NO_ANKLE_TIME_REASON
         else:
-            measured = end - onset - sum(e - s for s, e in clip_spans(legs.lost, onset, end))
-            if measured <= 0:
-                out.update(plms_index=None, periodicity_index=None,
-                           plms_index_reason=NO_ANKLE_TIME_PAIR_REASON if pair else NO_ANKLE_TIME_REASON)
-            else:
-                out["plms_index"] = round(n_plm / (measured / 3600.0), 2)
-                out["plms_index_reason"] = legs.note
-                out["periodicity_index"] = round(n_plm / n_lm, 3) if n_lm else None
-        for k in ("sleep_onset_s", "sleep_end_s", "sleep_period_s"):
-            if isinstance(out[k], float) and math.isfinite(out[k]):
-                out[k] = round(out[k], 2)
-        if out["sleep_onset_window_s"] is not None:
-            out["sleep_onset_window_s"] = [round(v, 2) for v in out["sleep_onset_window_s"]]
-    out["gaps"] = clip_spans(gaps, a, b)
-    out["nonwear"] = clip_spans(nonwear, a, b)
-    out["nonwear_evidence"] = evidence_of(out["nonwear"], evidence)
-    return out
+            night.plms_index = round(n_plm / (measured / 3600.0), 2)
+            night.plms_index_reason = legs.note
+            night.periodicity_index = round(n_plm / n_lm, 3) if n_lm else None
+    # Times to 10 ms, as the summary has always given them (a pair's period is rounded already).
+    night.sleep_onset_s, night.sleep_end_s = _r2(onset), _r2(end)
+    night.sleep_period_s = _r2(end - onset)
+    if night.sleep_onset_window_s is not None:
+        night.sleep_onset_window_s = [round(v, 2) for v in night.sleep_onset_window_s]
+    return night
 
 
-def night_of(t: float, nights: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _r2(t: Any) -> Any:
+    return round(t, 2) if isinstance(t, float) and math.isfinite(t) else t
+
+
+def night_of(t: float, nights: list[Night]) -> Night | None:
     """The night whose window holds ``t`` (the last one for a time after its start)."""
     for n in nights:
-        if n["window_s"][0] <= t < n["window_s"][1]:
+        if n.window_s[0] <= t < n.window_s[1]:
             return n
-    return nights[-1] if nights and t >= nights[-1]["window_s"][0] else None
+    return nights[-1] if nights and t >= nights[-1].window_s[0] else None
 
 
-def set_minutes_from_onset(events: list[dict[str, Any]], nights: list[dict[str, Any]]) -> None:
+def set_minutes_from_onset(events: list[Event], nights: list[Night]) -> None:
     """Each event's ``minutes_from_onset``: from its night's sleep onset (None without one)."""
     for r in events:
-        r["minutes_from_onset"] = None
-        night = night_of(r["onset_s"], nights)
-        if night is not None and night["sleep_onset_s"] is not None:
-            r["minutes_from_onset"] = round((r["onset_s"] - night["sleep_onset_s"]) / 60.0, 3)
+        r.minutes_from_onset = None
+        night = night_of(r.onset_s, nights)
+        if night is not None and night.sleep_onset_s is not None:
+            r.minutes_from_onset = round((r.onset_s - night.sleep_onset_s) / 60.0, 3)
 
 
 def summarise(
-    nights: list[dict[str, Any]],
+    nights: list[Night],
     *,
     gaps: list[list[float]],
     nonwear: list[list[float]],
     evidence: list[tuple[list[float], list[str]]],
     idle: list[list[float]],
     temperature_available: bool,
-) -> dict[str, Any]:
+    **about: Any,
+) -> NightSummary:
     """The recording's summary: its first complete night (else its first) on top, the
     recording's gaps, non-wear (with evidence) and idle time, whether a thermometer was there,
-    and every night where there are several."""
-    complete = [n for n in nights if n["complete"]] or nights
-    summary = dict(complete[0])
-    summary["gaps"] = gaps
-    summary["nonwear"] = nonwear
-    summary["nonwear_evidence"] = evidence_of(nonwear, evidence)
-    summary["idle"] = idle
-    summary["temperature_available"] = temperature_available
-    if not temperature_available:
-        summary["nonwear_note"] = NONWEAR_NOTE
-    if len(nights) > 1:
-        summary["nights"] = nights
-    return summary
+    every night where there are several, and ``about`` (any other :class:`NightSummary` field:
+    ``parameters``, the pair's ``alignment`` ...)."""
+    complete = [n for n in nights if n.complete] or nights
+    return NightSummary.of(
+        complete[0],
+        gaps=gaps,
+        nonwear=nonwear,
+        nonwear_evidence=evidence_of(nonwear, evidence),
+        idle=idle,
+        temperature_available=temperature_available,
+        nonwear_note=None if temperature_available else NONWEAR_NOTE,
+        nights=nights if len(nights) > 1 else None,
+        **about,
+    )

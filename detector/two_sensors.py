@@ -24,19 +24,19 @@ alignment`) and combined:
   found none (:func:`choose_periods`). The wrist's is found with the ankle's transients as more
   witnesses of the onset (:func:`detector.analysis.analyze_night`).
 
-Pure functions: arrays in, dicts out.
+Pure functions: arrays in, events and nights out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from hypnic.detector import classify, plm, vocabulary
 from hypnic.detector.alignment import ClockMap, match_onsets
 from hypnic.detector.night import merge_events
+from hypnic.detector.results import Event, Night
 from hypnic.detector.summary import NightPeriod
 
 #: Two sensors' transients whose onsets are this close are one movement. 0.25 s is the longest
@@ -147,21 +147,25 @@ def prefers_b(place_a: str, place_b: str) -> bool:
     return vocabulary.placement(place_b).wrist and not vocabulary.placement(place_a).wrist
 
 
-def night_on_a(night: dict[str, Any], clock: ClockMap) -> dict[str, Any]:
-    """A night summary of sensor B with its times on the pair's time line (sensor A's clock)."""
-    out = dict(night)
-    for k in ("sleep_onset_s", "sleep_end_s"):
-        if out.get(k) is not None:
-            out[k] = float(clock.to_a(out[k]))
-    for k in ("sleep_onset_window_s", "window_s"):
-        if out.get(k) is not None:
-            out[k] = [float(clock.to_a(v)) for v in out[k]]
-    return out
+def night_on_a(night: Night, clock: ClockMap) -> Night:
+    """A night of sensor B with its times on the pair's time line (sensor A's clock)."""
+
+    def on_a(t: float | None) -> float | None:
+        return None if t is None else float(clock.to_a(t))
+
+    def spans_on_a(ts: list[float] | None) -> list[float] | None:
+        return None if ts is None else [float(clock.to_a(v)) for v in ts]
+
+    return replace(
+        night, sleep_onset_s=on_a(night.sleep_onset_s), sleep_end_s=on_a(night.sleep_end_s),
+        sleep_onset_window_s=spans_on_a(night.sleep_onset_window_s),
+        window_s=spans_on_a(night.window_s),
+    )
 
 
 def choose_periods(
-    nights_a: list[dict[str, Any]],
-    nights_b: list[dict[str, Any]],
+    nights_a: list[Night],
+    nights_b: list[Night],
     names: tuple[str, str],
     prefer_b: bool,
     given_onset: float | None,
@@ -171,8 +175,8 @@ def choose_periods(
 
     Parameters
     ----------
-    nights_a, nights_b : list of dict
-        Each sensor's night summaries, B's already on A's time line (:func:`night_on_a`).
+    nights_a, nights_b : list of Night
+        Each sensor's nights, B's already on A's time line (:func:`night_on_a`).
     names : (str, str)
         The sensors' names (:func:`sensor_names`): ``NightPeriod.sensor``.
     prefer_b : bool
@@ -190,14 +194,14 @@ def choose_periods(
     """
     out = []
     for night in nights_a:
-        a, b = night["window_s"]
-        found = [n for n in nights_b if n.get("sleep_onset_s") is not None]
-        other = next((n for n in found if a <= n["sleep_onset_s"] < b), None)
+        a, b = night.window_s
+        found = [n for n in nights_b if n.sleep_onset_s is not None]
+        other = next((n for n in found if a <= n.sleep_onset_s < b), None)
         order = [(1, other), (0, night)] if prefer_b else [(0, night), (1, other)]
-        usable = [(k, n) for k, n in order if n is not None and n.get("sleep_onset_s") is not None]
+        usable = [(k, n) for k, n in order if n is not None and n.sleep_onset_s is not None]
         k, chosen = usable[0] if usable else (0, night)
-        onset, end = chosen.get("sleep_onset_s"), chosen.get("sleep_end_s")
-        window, reason = chosen.get("sleep_onset_window_s"), chosen.get("sleep_onset_reason")
+        onset, end = chosen.sleep_onset_s, chosen.sleep_end_s
+        window, reason = chosen.sleep_onset_window_s, chosen.sleep_onset_reason
         source, sensor = "detected", names[k] if onset is not None else None
         if given_onset is not None and a <= given_onset < b:
             end = end if end is not None and end > given_onset else min(b, duration_a)
@@ -205,7 +209,7 @@ def choose_periods(
         out.append(
             NightPeriod(
                 window_s=(a, b),
-                complete=night.get("complete", True),
+                complete=True if night.complete is None else night.complete,
                 onset_s=None if onset is None else round(float(onset), 2),
                 onset_window_s=None if window is None else [round(float(v), 2) for v in window],
                 source=source,
@@ -413,7 +417,7 @@ class PairResult:
 
     Attributes
     ----------
-    rows : list of dict
+    rows : list of Event
         Events as :func:`detector.night.merge_events` makes them, plus ``sensors``, sorted by
         onset (``minutes_from_onset`` is added by :func:`detector.summary.set_minutes_from_onset`).
     events : ndarray of EVENT_DTYPE
@@ -426,7 +430,7 @@ class PairResult:
         Transients seen on both sensors.
     """
 
-    rows: list[dict[str, Any]]
+    rows: list[Event]
     events: np.ndarray
     cls: classify.Classified
     sensor: np.ndarray
@@ -496,9 +500,9 @@ def score_pair(
     for code, name in names.items():
         idx = np.flatnonzero(which == code)
         for r in merge_events(events[idx], _subset(cls, idx)):
-            r["sensors"] = name
+            r.sensors = name
             rows.append(r)
-    rows.sort(key=lambda r: r["onset_s"])
+    rows.sort(key=lambda r: r.onset_s)
     return PairResult(rows, events, cls, sensor, int(ia.size))
 
 

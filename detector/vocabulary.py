@@ -11,11 +11,12 @@ here and its words in the report's texts (``label_<name>`` / ``placement_<name>`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+# NamedTuple, not a dataclass: the commands import this module for their choices, and
+# dataclasses (with inspect) would add ~10 ms to ``hypnic --help`` (typing is loaded already).
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     """One label of ``events.csv``.
 
     Attributes
@@ -65,8 +66,7 @@ SCORED_LABELS = tuple(lab.name for lab in LABEL_INFO if lab.scored)
 ONSET_TOLERANCE_S = {lab.name: lab.onset_tolerance_s for lab in LABEL_INFO}
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
     """Where a sensor was worn.
 
     Attributes

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.results import NightSummary
 from hypnic.detector.vocabulary import LABELS
 from hypnic.recordings.errors import InputError
 
@@ -187,35 +188,36 @@ def _span_s(spans: Iterable[Sequence[float]]) -> float:
     return float(sum(max(0.0, float(b) - float(a)) for a, b in spans))
 
 
-def night_rows(file: str, output: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
+def night_rows(file: str, output: str, summary: NightSummary) -> list[dict[str, Any]]:
     """One ``nights.csv`` row per night of a summary (the summary itself for a single night)."""
-    nights = summary.get("nights") or [summary]
     rows = []
-    for i, night in enumerate(nights, start=1):
-        a, b = night.get("window_s") or [0.0, summary.get("duration_s") or 0.0]
-        gaps, nonwear = night.get("gaps") or [], night.get("nonwear") or []
+    for i, night in enumerate(summary.night_list(), start=1):
+        a, b = night.window_s or [0.0, summary.duration_s or 0.0]
+        gaps, nonwear = night.gaps or [], night.nonwear or []
         length = max(float(b) - float(a), 0.0)
         valid = 1.0 - (_span_s(gaps) + _span_s(nonwear)) / length if length > 0 else 0.0
-        notes = [night[k] for k in ("sleep_onset_reason", "plms_index_reason") if night.get(k)]
-        if not night.get("complete", True):
+        notes = [n for n in (night.sleep_onset_reason, night.plms_index_reason) if n]
+        # Older summaries do not say whether the night is complete: taken as complete.
+        complete = True if night.complete is None else night.complete
+        if not complete:
             notes.insert(0, "incomplete night (recording starts or ends inside it)")
         if valid < MIN_VALID_FRACTION:
             notes.insert(0, f"only {valid:.0%} of the night recorded and worn")
-        counts = night.get("counts") or {}
+        counts = night.counts or {}
         rows.append({
             "file": file, "output": output, "night": i,
-            "window_start_s": a, "window_end_s": b, "complete": night.get("complete", True),
-            "sleep_onset_s": night.get("sleep_onset_s"),
-            "sleep_onset_source": night.get("sleep_onset_source"),
-            "sleep_end_s": night.get("sleep_end_s"),
-            "sleep_period_s": night.get("sleep_period_s"),
-            "jerks_around_onset": night.get("jerks_first_30_min"),
-            "plms_index": night.get("plms_index"),
-            "periodicity_index": night.get("periodicity_index"),
+            "window_start_s": a, "window_end_s": b, "complete": complete,
+            "sleep_onset_s": night.sleep_onset_s,
+            "sleep_onset_source": night.sleep_onset_source,
+            "sleep_end_s": night.sleep_end_s,
+            "sleep_period_s": night.sleep_period_s,
+            "jerks_around_onset": night.jerks_first_30_min,
+            "plms_index": night.plms_index,
+            "periodicity_index": night.periodicity_index,
             **{f"n_{lab}": counts.get(lab, 0) for lab in LABELS},
             "n_gaps": len(gaps), "gaps_s": round(_span_s(gaps), 3),
             "nonwear_s": round(_span_s(nonwear), 3), "valid_fraction": round(valid, 4),
-            "placement": night.get("placement"), "rules": night.get("rules"),
+            "placement": night.placement, "rules": night.rules,
             "quality": "; ".join(notes) if notes else "ok",
         })
     return rows
@@ -244,7 +246,7 @@ def write_tables(
     for job in jobs:
         if finished(job):
             summary = json.loads((Path(job.out) / "summary.json").read_text(encoding="utf-8"))
-            rows.extend(night_rows(job.path, Path(job.out).name, summary))
+            rows.extend(night_rows(job.path, Path(job.out).name, NightSummary.from_dict(summary)))
     with staged_output(out_dir, force=force) as stage:
         _write_table(stage / "nights.csv", NIGHT_COLUMNS, rows)
         _write_table(stage / "errors.csv", ERROR_COLUMNS, ({"file": f, "error": e} for f, e in errors))

@@ -20,7 +20,7 @@ from hypnic.pipeline import analyze_stream, check_span
 from hypnic.recordings.edf_export import (
     EdfExport,
     ExportResult,
-    annotations_from_events,
+    annotations_of,
     plan_export,
 )
 from hypnic.recordings.feed import tapped
@@ -82,7 +82,7 @@ def export_edf(
         fed = tapped(stream, bounded, export.add, progress)
         if annotations is None:
             analysis = analyze_stream(fed, options)
-            annotations = annotations_from_events(analysis.events)
+            annotations = annotations_of(analysis.events)
             events_source = "analysis"
         else:
             for _ in fed:

@@ -10,7 +10,7 @@ and the report's traces (:func:`analyze_stream`) -> outputs (written all at once
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from hypnic.recordings.samples import SampleStream
 
 if TYPE_CHECKING:
     from hypnic.detector.options import AnalysisOptions
+    from hypnic.detector.results import Event, NightSummary
 
 #: Longest span of time analysed at once. Night scoring keeps a 1-s grid over the whole span
 #: (detector.night), ~180 bytes a second at its peak, so the span, not the number of samples,
@@ -49,15 +50,23 @@ def check_span(source: str, t_s: float) -> None:
 
 @dataclass
 class Analysis:
-    """Result of analysing one night (or recording)."""
+    """Result of analysing one night (or recording): what events.csv, summary.json and
+    traces.npz hold."""
 
-    events: list[dict[str, Any]]
-    summary: dict[str, Any]
+    events: list[Event]
+    summary: NightSummary
     out_dir: Path | None = None
     #: The raw bursts, epochs and gaps (detector.bursts.BurstResult) behind the events.
     bursts: Any = None
     #: Arrays for the report (traces.npz): 5-s epochs and raw traces around each jerk.
     traces: dict[str, Any] | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of its events.csv (:func:`detector.results.event_columns`)."""
+        from hypnic.detector.results import event_columns
+
+        return event_columns(self.summary.two_sensors)
 
 
 @dataclass
@@ -81,7 +90,8 @@ class StreamNight:
     snippets: Any
 
     def provenance(self) -> dict[str, Any]:
-        """Where the night came from, as summary.json says it."""
+        """Where the night came from: these fields of the summary (:class:`NightSummary
+        <detector.results.NightSummary>`)."""
         return {
             "software": "hypnic",
             "version": __version__,
@@ -91,6 +101,7 @@ class StreamNight:
             "fs_hz": self.info.fs,
             "n_samples": self.n_samples,
             "duration_s": round(self.input.duration_s, 3),
+            "device": self.info.meta,
         }
 
     def traces(self, params: Any, jerk_onsets: np.ndarray) -> dict[str, np.ndarray]:
@@ -172,7 +183,8 @@ def read_night(
     bursts = BurstResult.concatenate(parts)
     short = bursts.events["spread_s"] < TRANSIENT_SPREAD_S
     onsets, bursts.shapes = measure_transients(bursts.events, short, snippets.done, info.fs, params)
-    snippets.rekey({float(a): float(b) for a, b in zip(bursts.events["onset_s"][short], onsets[short])})
+    moved = zip(bursts.events["onset_s"][short], onsets[short], strict=True)
+    snippets.rekey({float(a): float(b) for a, b in moved})
     bursts.events["onset_s"] = onsets
     duration = float(t_last) + 1.0 / info.fs
     onset = options.sleep_onset_s
@@ -188,9 +200,9 @@ def read_night(
     return StreamNight(night, info, n, snippets)
 
 
-def jerk_onsets(events: list[dict[str, Any]]) -> np.ndarray:
+def jerk_onsets(events: list[Event]) -> np.ndarray:
     """The onsets of the hypnic jerks among ``events`` (the report's close-ups)."""
-    return np.array([e["onset_s"] for e in events if e["label"] == "hypnic_jerk"])
+    return np.array([e.onset_s for e in events if e.label == "hypnic_jerk"])
 
 
 def analyze_stream(
@@ -222,11 +234,7 @@ def analyze_stream(
     options = options or AnalysisOptions()
     night = read_night(stream, options, on_chunk=on_chunk)
     result = analyze_night([night.input], options)
-    summary = {**result.summary, **night.provenance()}
-    summary["parameters"] = result.parameters
-    summary["device"] = night.info.meta
-    if result.placement_note:
-        summary["placement_note"] = result.placement_note
+    summary = replace(result.summary, **night.provenance())
     traces = night.traces(options.params, jerk_onsets(result.events))
     return Analysis(result.events, summary, bursts=result.bursts, traces=traces)
 
@@ -323,12 +331,9 @@ def write_outputs(
     """
     from hypnic.recordings.outputs import staged_output, write_events_csv, write_json
 
-    extra: tuple[str, ...] = ("peak_jerk_gps", "rise_time_s", "orientation_change_deg", "n_bursts")
-    if "alignment" in analysis.summary:  # two sensors: which one(s) saw each event
-        extra = ("sensors",) + extra
     with staged_output(out, force=force) as stage:
-        write_events_csv(stage / "events.csv", analysis.events, extra=extra)
-        write_json(stage / "summary.json", analysis.summary)
+        write_events_csv(stage / "events.csv", analysis.events, analysis.columns)
+        write_json(stage / "summary.json", analysis.summary.as_dict())
         if analysis.traces is not None:
             np.savez_compressed(stage / "traces.npz", **analysis.traces)
         if report:

@@ -174,7 +174,7 @@ def replay_inputs(
             bar.update(t - bar.n)
 
         analysis = analyze_stream(stream, options, on_chunk=tick)
-    analysis.summary["replay"] = {
+    analysis.summary.replay = {
         "pacing": "fast" if speed is None else ("realtime" if speed == 1 else f"x{speed:g}"),
         "frame_samples": n,
         "frame_s": n / fs,

@@ -11,7 +11,8 @@ sensor A's time line (:func:`detector.analysis.analyze_night`). The result is on
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from hypnic.recordings.samples import SampleStream
 if TYPE_CHECKING:
     from hypnic.detector.alignment import ClockMap
     from hypnic.detector.options import AnalysisOptions
-    from hypnic.pipeline import Analysis
+    from hypnic.detector.results import SensorView
+    from hypnic.pipeline import Analysis, StreamNight
 
 
 def _pair_traces(
@@ -126,18 +128,16 @@ def analyze_pair(
         raise InputError(f"{na.info.source} + {nb.info.source}", str(exc)) from None
     result = analyze_night([a, b], options, al)
     # The top level describes sensor A's recording (the pair's time line), so that
-    # `hypnic export DIR` finds its samples; both sensors are under "sensors".
-    about_a = na.provenance()
-    del about_a["utc_offset_s"]
-    summary = {**result.summary, **about_a}
-    summary["device"] = na.info.meta
-    summary["sensors"] = [
-        _sensor_entry(view, night)
-        for view, night in zip(result.summary["sensors"], (na, nb), strict=True)
-    ]
-    summary["parameters"] = result.parameters
-    if result.placement_note:
-        summary["placement_note"] = result.placement_note
+    # `hypnic export DIR` finds its samples; both sensors are under "sensors". A pair's summary
+    # has never said A's offset from UTC (each sensor's start_utc is there).
+    summary = replace(
+        result.summary,
+        **{**na.provenance(), "utc_offset_s": None},
+        sensors=[
+            _where_from(view, night)
+            for view, night in zip(result.summary.sensors, (na, nb), strict=True)
+        ],
+    )
     traces = _pair_traces(
         na.traces(params, jerk_onsets(result.own_events[0])),
         nb.traces(params, jerk_onsets(result.own_events[1])),
@@ -146,17 +146,8 @@ def analyze_pair(
     return Analysis(result.events, summary, bursts=result.bursts, traces=traces)
 
 
-def _sensor_entry(view: dict[str, Any], night: Any) -> dict[str, Any]:
+def _where_from(view: SensorView, night: StreamNight) -> SensorView:
     """One sensor's own view (own clock) for the pair's summary, with where it came from."""
     about = night.provenance()
-    return {
-        "name": view["name"],
-        "placement": view["placement"],
-        **{k: about[k] for k in ("source", "fs_hz", "start_utc", "n_samples", "duration_s")},
-        "clock": view["clock"],
-        "sleep_onset_s": view["sleep_onset_s"],
-        "counts": view["counts"],
-        "gaps": view["gaps"],
-        "nonwear": view["nonwear"],
-        "device": night.info.meta,
-    }
+    return replace(view, **{k: about[k] for k in (
+        "source", "fs_hz", "start_utc", "n_samples", "duration_s", "device")})

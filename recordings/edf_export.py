@@ -52,7 +52,6 @@ The EDF and the CSV are written to temporary files beside the targets and moved 
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import math
 import os
@@ -70,6 +69,7 @@ import numpy as np
 from edfio import Edf, EdfAnnotation, EdfSignal, Patient, Recording
 
 from hypnic.detector.bursts import BurstParams, gap_threshold_s
+from hypnic.detector.results import Event, NightSummary
 from hypnic.recordings.edf_writer import (
     ACCEL_LABELS,
     DIGITAL_MAX,
@@ -82,6 +82,7 @@ from hypnic.recordings.edf_writer import (
     to_digital,
 )
 from hypnic.recordings.errors import InputError
+from hypnic.recordings.outputs import read_events_csv
 from hypnic.recordings.recording import EVENTS_FILE, read_events, sniff_recording
 from hypnic.recordings.samples import SampleChunk, SampleStream
 
@@ -193,79 +194,41 @@ def annotation_text(label: Any, series: Any = None) -> str:
     return _CONTROL.sub(" ", text)
 
 
-def annotations_from_events(events: Iterable[Mapping[str, Any]]) -> list[Annotation]:
-    """Annotations of event dicts (the analysis's, or the lines of ``events.jsonl``).
+def annotations_of(events: Iterable[Event]) -> list[Annotation]:
+    """Annotations of a night's events (an analysis's, or an events.csv read back).
 
-    Entries without a finite ``onset_s`` (status lines of a live recording) are skipped; the
-    text is ``label`` (else ``text``, else ``event``) plus the PLM series; a duration that is
-    missing or not positive is none.
+    Events without a finite onset are skipped; the text is the label plus the PLM series; a
+    duration that is missing or not positive is none.
     """
     out = []
     for event in events:
-        onset = _finite(event.get("onset_s"))
+        onset = _finite(event.onset_s)
         if onset is None:
             continue
-        duration = _finite(event.get("duration_s"))
-        label = event.get("label") or event.get("text") or "event"
+        duration = _finite(event.duration_s)
         out.append(
             Annotation(
                 onset,
                 duration if duration is not None and duration > 0 else None,
-                annotation_text(label, event.get("series")),
+                annotation_text(event.label or "event", event.series),
             )
         )
     return out
 
 
-def read_events_csv(path: str | os.PathLike[str]) -> list[Annotation]:
-    """Annotations from an ``events.csv`` of ``detect``/``replay``/``record``.
+def annotations_of_log(lines: Iterable[Mapping[str, Any]]) -> list[Annotation]:
+    """Annotations of a live recording's ``events.jsonl`` lines (provisional bursts and notes).
 
-    Raises
-    ------
-    InputError
-        The file is missing or unreadable, lacks ``onset_s`` or ``label``, or a row has an
-        onset or duration that is not a number.
+    Lines without a finite ``onset_s`` (status lines) are skipped; the text is ``label`` (else
+    ``text``, else ``event``) plus a PLM series where one is given.
     """
-    path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except FileNotFoundError:
-        raise InputError(path, "no such events file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read the events ({exc})") from None
-    if not rows:
-        raise InputError(path, "empty events file (expected the header of events.csv)")
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in ("onset_s", "label") if c not in header]
-    if missing:
-        raise InputError(path, f"not an events.csv: no {' or '.join(missing)} column")
-    col = {name: header.index(name) for name in header}
-    events = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise InputError(
-                path, f"line {number}: {len(row)} fields, the header has {len(header)}"
-            )
-        onset = _finite(row[col["onset_s"]])
-        if onset is None:
-            raise InputError(
-                path, f"line {number}: onset_s {row[col['onset_s']]!r} is not a number"
-            )
-        event: dict[str, Any] = {"onset_s": onset, "label": row[col["label"]]}
-        if "duration_s" in col and row[col["duration_s"]].strip():
-            duration = _finite(row[col["duration_s"]])
-            if duration is None:
-                raise InputError(
-                    path, f"line {number}: duration_s {row[col['duration_s']]!r} is not a number"
-                )
-            event["duration_s"] = duration
-        if "series" in col:
-            event["series"] = row[col["series"]]
-        events.append(event)
-    return annotations_from_events(events)
+    return annotations_of(
+        Event(
+            onset_s=line.get("onset_s"), duration_s=line.get("duration_s"),
+            label=str(line.get("label") or line.get("text") or "event"), series=line.get("series"),
+        )
+        for line in lines
+    )
 
 
 def write_annotations_csv(path: Path, annotations: Sequence[Annotation]) -> None:
@@ -597,7 +560,7 @@ class ExportPlan:
     events : str or Path
         ``"analysis"`` (the events come from analysing the samples) or the file holding them
         (an events.csv, or a recording's events.jsonl).
-    summary : dict, optional
+    summary : NightSummary, optional
         The summary.json of an output folder: the start, and the sample count checked.
     summary_file : Path, optional
         Where that summary was read (named in errors).
@@ -605,7 +568,7 @@ class ExportPlan:
 
     samples: Path
     events: str | Path
-    summary: dict[str, Any] | None = None
+    summary: NightSummary | None = None
     summary_file: Path | None = None
 
     def annotations(self) -> list[Annotation] | None:
@@ -620,11 +583,11 @@ class ExportPlan:
             return None
         file = Path(self.events)
         if file.name == EVENTS_FILE:
-            return annotations_from_events(read_events(file.parent))
-        return read_events_csv(file)
+            return annotations_of_log(read_events(file.parent))
+        return annotations_of(read_events_csv(file))
 
 
-def _load_summary(folder: Path) -> dict[str, Any]:
+def _load_summary(folder: Path) -> NightSummary:
     file = folder / SUMMARY_FILE
     try:
         summary = json.loads(file.read_text(encoding="utf-8"))
@@ -632,11 +595,11 @@ def _load_summary(folder: Path) -> dict[str, Any]:
         raise InputError(file, f"cannot read the summary ({exc})") from None
     if not isinstance(summary, dict):
         raise InputError(file, "not a summary.json of hypnic detect/replay")
-    return summary
+    return NightSummary.from_dict(summary)
 
 
-def _summary_source(folder: Path, summary: dict[str, Any]) -> Path:
-    source = summary.get("source")
+def _summary_source(folder: Path, summary: NightSummary) -> Path:
+    source = summary.source
     if not isinstance(source, str) or not source:
         raise InputError(folder / SUMMARY_FILE, "has no 'source': give the recording instead")
     path = Path(source)
@@ -752,7 +715,7 @@ class EdfExport:
         info = stream.info
         self.plan = plan
         self.meta = info.meta
-        self.start_utc = info.start_utc or (plan.summary or {}).get("start_utc")
+        self.start_utc = info.start_utc or (plan.summary.start_utc if plan.summary else None)
         try:
             self.layout = grid_layout(info.fs)
         except ValueError as exc:
@@ -797,7 +760,7 @@ class EdfExport:
         edf = Path(edf_path)
         if grid.n_samples == 0:
             raise InputError(plan.samples, "no samples")
-        expected = (plan.summary or {}).get("n_samples")
+        expected = plan.summary.n_samples if plan.summary else None
         if isinstance(expected, int) and expected != grid.n_samples:
             raise InputError(
                 plan.summary_file,

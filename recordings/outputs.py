@@ -19,6 +19,11 @@ marker, :data:`MARKER` (``.hypnic-output.json``), listing the files hypnic wrote
 Folders written by hypnic before the marker existed are recognised by their ``summary.json``
 (``"software": "hypnic"``) or a batch's state file, and taken as ours.
 
+The night's files themselves: ``events.csv`` is written from the detector's events
+(:class:`detector.results.Event`, in their declared columns) and read back into them
+(:func:`read_events_csv`); ``summary.json`` is the strict JSON of a
+:class:`detector.results.NightSummary` (:func:`write_json`).
+
 Ctrl-C and SIGTERM wait while the outputs are written and moved (in the main thread): an
 interrupt in the middle of a writer can break that writer's own clean-up (numpy's zip file),
 and one between creating the staging folder and the ``try`` that removes it would leave it
@@ -38,21 +43,14 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from hypnic.detector.results import Event
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.provenance import VERSION
 
-EVENT_COLUMNS = (
-    "onset_s",
-    "duration_s",
-    "peak_g",
-    "label",
-    "series",
-    "confidence",
-    "minutes_from_onset",
-)
 #: The hidden file that makes a folder an output folder of hypnic, listing what we wrote there.
 MARKER = ".hypnic-output.json"
 #: Moved into place after every other file, so that its presence means the others are in place
@@ -413,16 +411,88 @@ def _csv_value(v: Any) -> Any:
     return v
 
 
-def write_events_csv(
-    path: Path, events: Sequence[dict[str, Any]], extra: Sequence[str] = ()
-) -> None:
-    """Write ``events.csv``: the CONTRACT columns first, then ``extra`` feature columns."""
-    columns = list(EVENT_COLUMNS) + [c for c in extra if c not in EVENT_COLUMNS]
+def write_events_csv(path: Path, events: Sequence[Event], columns: Sequence[str]) -> None:
+    """Write ``events.csv``: one row per event, in ``columns``
+    (:func:`detector.results.event_columns`: the CONTRACT's first, then the features)."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
         for ev in events:
-            writer.writerow([_csv_value(ev.get(c)) for c in columns])
+            writer.writerow([_csv_value(getattr(ev, c)) for c in columns])
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
+#: The columns of events.csv that hold numbers, and those of them that are counts.
+_NUMBER_COLUMNS = tuple(f.name for f in fields(Event) if f.metadata.get("unit") is not None)
+_COUNT_COLUMNS = tuple(f.name for f in fields(Event) if str(f.type).startswith("int"))
+
+
+def _number(text: str | None, path: Path, line: int, column: str) -> float | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(path, f"line {line}: {column} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(path, f"line {line}: {column} {text!r} is not a finite number")
+    return value
+
+
+def read_events_csv(path: Path, required: Sequence[str] = ("onset_s", "label")) -> list[Event]:
+    """Read an ``events.csv`` of detect/replay/record back into events, in file order.
+
+    Columns it lacks, and empty cells, are None; columns it has that events do not are ignored.
+
+    Parameters
+    ----------
+    path : Path
+    required : sequence of str
+        Columns the caller cannot do without.
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, lacks a ``required`` column, a row has more or fewer
+        fields than the header, a number column holds something that is not a finite number, or
+        an onset is empty.
+    """
+    path = Path(path)
+    events = []
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip() for h in next(reader, [])]
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise InputError(path, f"line 1: missing column(s) {', '.join(missing)}")
+            known = [(i, c) for i, c in enumerate(header) if c in _EVENT_FIELDS]
+            for row in reader:
+                line = reader.line_num
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise InputError(
+                        path, f"line {line}: {len(row)} fields, the header has {len(header)}"
+                    )
+                values: dict[str, Any] = {}
+                for i, c in known:
+                    if c in _NUMBER_COLUMNS:
+                        number = _number(row[i], path, line, c)
+                        values[c] = int(number) if number is not None and c in _COUNT_COLUMNS else number
+                    else:
+                        values[c] = row[i].strip() or None
+                if values.get("onset_s") is None:
+                    raise InputError(path, f"line {line}: onset_s is empty")
+                values["label"] = values.get("label") or ""
+                events.append(Event.from_dict(values))
+    except FileNotFoundError:
+        raise InputError(path, "no such events file") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file ({exc.strerror})") from None
+    return events
 
 
 def _json_default(o: Any) -> Any:

@@ -43,7 +43,7 @@ def test_a_night_with_a_thermometer_gives_the_same_non_wear_in_any_chunking():
         analyze_stream(night.stream(chunk_size=n, temperature=True), AnalysisOptions(placement="wrist")).summary
         for n in (1 << 20, 40_000, 7_777)
     ]
-    assert summaries[0]["nonwear"], "the night must have non-wear to compare"
+    assert summaries[0].nonwear, "the night must have non-wear to compare"
     for s in summaries[1:]:
         for k in ("nonwear", "nonwear_evidence", "sleep_onset_s", "counts"):
-            assert s[k] == summaries[0][k], k
+            assert getattr(s, k) == getattr(summaries[0], k), k

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import hypnic.batch as batch
 import hypnic.cli as cli
 from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.results import NightSummary
 
 N_GOOD = 10
 
@@ -197,13 +198,13 @@ def test_night_rows_one_per_night_with_quality():
     }
     second = {**night, "window_s": [86400.0, 100000.0], "complete": False, "gaps": [],
               "nonwear": [], "sleep_onset_s": None, "sleep_onset_reason": "no sleep found"}
-    rows = batch.night_rows("f.csv", "f", {**night, "nights": [night, second]})
+    rows = batch.night_rows("f.csv", "f", NightSummary.from_dict({**night, "nights": [night, second]}))
     assert [r["night"] for r in rows] == [1, 2]
     assert rows[0]["n_plm"] == 10 and rows[0]["gaps_s"] == 100.0 and rows[0]["nonwear_s"] == 8000.0
     assert rows[0]["valid_fraction"] == pytest.approx(1 - 8100 / 86400, abs=1e-4)
     assert rows[0]["quality"] == "ok"
     assert rows[1]["quality"] == "incomplete night (recording starts or ends inside it); no sleep found"
-    single = batch.night_rows("g.csv", "g", {**night, "nonwear": [[0.0, 20000.0]]})
+    single = batch.night_rows("g.csv", "g", NightSummary.from_dict({**night, "nonwear": [[0.0, 20000.0]]}))
     assert len(single) == 1 and single[0]["quality"].startswith("only 77% of the night")
 
 

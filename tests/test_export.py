@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypnic import cli
 from hypnic.benchmarks.synth import simulate_night
 from hypnic.detector.bursts import BurstParams, gap_threshold_s
+from hypnic.detector.results import Event
 from hypnic.export import export_edf
 from hypnic.pipeline import analyze_stream
 from hypnic.recordings import edf_export
@@ -90,8 +91,7 @@ def read_back(edf: Path) -> dict:
 
 def expected_annotations(events, gaps) -> list[tuple]:
     rows = [
-        (e["onset_s"], e["duration_s"] or None,
-         e["label"] + ("" if e.get("series") in (None, "") else f" {e['series']}"))
+        (e.onset_s, e.duration_s or None, e.label + ("" if e.series in (None, "") else f" {e.series}"))
         for e in events
     ]
     rows += [(a, b - a, "gap") for a, b in gaps]
@@ -202,8 +202,8 @@ def test_output_folder_exports_its_events_with_the_samples_of_its_source(rec, tm
     capsys.readouterr()
     with open(out / "events.csv", newline="") as fh:
         events = [
-            {"onset_s": float(r["onset_s"]), "duration_s": float(r["duration_s"]),
-             "label": r["label"], "series": r["series"]}
+            Event(onset_s=float(r["onset_s"]), duration_s=float(r["duration_s"]),
+                  label=r["label"], series=r["series"])
             for r in csv.DictReader(fh)
         ]
     want = expected_annotations(events, open_recording(rec).gaps)

@@ -157,10 +157,11 @@ def test_after_a_full_disk_every_write_repeats_the_error_and_writes_nothing(tmp_
 
 
 def test_a_full_disk_while_writing_outputs_leaves_the_earlier_ones(tmp_path, monkeypatch):
+    from hypnic.detector.results import NightSummary
     from hypnic.pipeline import Analysis, write_outputs
 
     out = tmp_path / "out"
-    analysis = Analysis(events=[], summary={"software": "hypnic", "n": 1})
+    analysis = Analysis(events=[], summary=NightSummary(software="hypnic", n_samples=1))
     write_outputs(analysis, out, report=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
@@ -169,7 +170,7 @@ def test_a_full_disk_while_writing_outputs_leaves_the_earlier_ones(tmp_path, mon
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr("numpy.savez_compressed", no_space)
-    analysis.summary["n"] = 2
+    analysis.summary.n_samples = 2
     analysis.traces = {"a": np.zeros(3)}
     with pytest.raises(InputError) as err:
         write_outputs(analysis, out, report=False)

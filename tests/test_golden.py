@@ -78,7 +78,8 @@ def _cases() -> list[str]:
 def outputs(name: str) -> dict[str, Any]:
     """What a case writes, as JSON would hold it."""
     a = _analysis_of(name)
-    return json.loads(json.dumps(_clean({"summary": a.summary, "events": a.events}), default=float))
+    events = [e.as_dict(a.columns) for e in a.events]
+    return json.loads(json.dumps(_clean({"summary": a.summary.as_dict(), "events": events}), default=float))
 
 
 def bench_table() -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 
 import hypnic.cli
 from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.results import Event, NightSummary
 from hypnic.recordings.errors import InputError
 from hypnic.recordings.outputs import MARKER
 from hypnic.report import signs
@@ -487,7 +489,9 @@ def _folder(summary: dict[str, Any], events: list[dict[str, Any]]) -> NightFolde
         "device": {},
     }
     base.update(summary)
-    return NightFolder(Path("."), base, events, None)
+    return NightFolder(
+        Path("."), NightSummary.from_dict(base), [Event.from_dict(e) for e in events], None
+    )
 
 
 def _ev(t: float, label: str) -> dict[str, Any]:
@@ -756,7 +760,7 @@ def test_the_timeline_has_a_temperature_panel_where_traces_hold_temperature(remo
     assert plots.timeline_panels(s, no_temp) == ["movement", "posture", "events"]
     assert plots.timeline_panels(s, None) == ["events"]
     # a window without readings has no temperature panel
-    later = dict(s, window_s=[s["duration_s"] + 3600.0, s["duration_s"] + 7200.0])
+    later = replace(s, window_s=[s.duration_s + 3600.0, s.duration_s + 7200.0])
     assert "temperature" not in plots.timeline_panels(later, traces)
 
     with_temp = plots.timeline_png(s, folder.events, traces, None, "en")
@@ -804,8 +808,8 @@ def test_every_mark_of_the_timeline_is_in_its_legend(ankle_dir, figures):
     from hypnic.report import plots
 
     folder = read_folder(ankle_dir)
-    s = dict(folder.summary, idle=[[600.0, 900.0], [1200.0, 1260.0]], nonwear=[[5000.0, 5600.0]])
-    assert s["gaps"] and s["sleep_end_s"] is not None
+    s = replace(folder.summary, idle=[[600.0, 900.0], [1200.0, 1260.0]], nonwear=[[5000.0, 5600.0]])
+    assert s.gaps and s.sleep_end_s is not None
     plots.timeline_png(s, folder.events, folder.traces, None, "en")
     (fig,) = figures
     texts = legend_texts(fig)
@@ -836,7 +840,7 @@ def test_marks_outside_the_window_are_not_in_the_legend(ankle_dir, figures):
     from hypnic.report import plots
 
     folder = read_folder(ankle_dir)
-    s = dict(
+    s = replace(
         folder.summary,
         gaps=[],
         nonwear=[[1e7, 1e7 + 600]],

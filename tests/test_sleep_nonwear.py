@@ -53,9 +53,9 @@ def test_removals_on_a_coarse_sensor_with_a_thermometer_are_found_and_nothing_el
     night = simulate_night(5001, 25.0, 6.5, placement, params=params, nonwear=True)
     assert night.truth["nonwear"]
     s = analyze_stream(night.stream(temperature=True), AnalysisOptions(placement=placement)).summary
-    score = score_nonwear(s["nonwear"], night.truth["nonwear"], widen_s=params.handling_s)
-    assert score.found == score.spans and score.false_s[0] < 60.0, (s["nonwear"], night.truth["nonwear"])
-    assert all(ev and ev[0] == "no_movement" for ev in s["nonwear_evidence"])
+    score = score_nonwear(s.nonwear, night.truth["nonwear"], widen_s=params.handling_s)
+    assert score.found == score.spans and score.false_s[0] < 60.0, (s.nonwear, night.truth["nonwear"])
+    assert all(ev and ev[0] == "no_movement" for ev in s.nonwear_evidence)
 
 
 def test_recordings_over_a_day_split_noon_to_noon_local_time():
@@ -82,12 +82,12 @@ def test_two_days_give_two_nights():
     xyz = np.concatenate([a.xyz, b.xyz])
     info = StreamInfo("two days", 12.5, start_utc="2026-11-23T11:00:00+00:00", utc_offset_s=3600.0)
     s = analyze_stream(SampleStream.from_arrays(t, xyz, info), AnalysisOptions(placement="wrist")).summary
-    assert len(s["nights"]) == 2
-    for night, truth in zip(s["nights"], (a.truth, b.truth)):
-        assert night["sleep_onset_s"] is not None
-        offset = night["window_s"][0]
-        assert abs(night["sleep_onset_s"] - offset - truth["sleep_onset_s"]) < 30 * 60
-    assert s["sleep_onset_s"] == s["nights"][0]["sleep_onset_s"]
+    assert len(s.nights) == 2
+    for night, truth in zip(s.nights, (a.truth, b.truth)):
+        assert night.sleep_onset_s is not None
+        offset = night.window_s[0]
+        assert abs(night.sleep_onset_s - offset - truth["sleep_onset_s"]) < 30 * 60
+    assert s.sleep_onset_s == s.nights[0].sleep_onset_s
 
 
 def test_the_final_awakening_is_where_restless_movements_start_again():
@@ -124,7 +124,7 @@ def test_a_given_onset_finds_the_same_sleep_end_as_a_detected_one():
             break
     detected = analyze_stream(sim.stream(), AnalysisOptions(placement="ankle")).summary
     given = analyze_stream(
-        sim.stream(), AnalysisOptions(placement="ankle", sleep_onset_s=detected["sleep_onset_s"])
+        sim.stream(), AnalysisOptions(placement="ankle", sleep_onset_s=detected.sleep_onset_s)
     ).summary
-    assert given["sleep_onset_source"] == "given"
-    assert given["sleep_end_s"] == detected["sleep_end_s"]
+    assert given.sleep_onset_source == "given"
+    assert given.sleep_end_s == detected.sleep_end_s

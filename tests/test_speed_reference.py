@@ -57,11 +57,11 @@ def test_reference_pipeline_gives_the_same_night(placement, fs):
     np.testing.assert_allclose(fast.bursts.shapes, ref.shapes, rtol=1e-9, atol=1e-12)
     assert len(events) == len(fast.events) > 10
     for a, b in zip(events, fast.events):
-        assert a["label"] == b["label"]
-        assert a["onset_s"] == pytest.approx(b["onset_s"], abs=1e-9)
+        assert a.label == b.label
+        assert a.onset_s == pytest.approx(b.onset_s, abs=1e-9)
     for key in ("sleep_onset_s", "sleep_end_s", "counts", "plms_index", "gaps", "nonwear",
                 "jerks_first_30_min"):
-        assert summary[key] == fast.summary[key], key
+        assert getattr(summary, key) == getattr(fast.summary, key), key
 
 
 def _signal(draw_seed: int, fs: float, seconds: float, n_bursts: int, gaps: int, quiet: bool):

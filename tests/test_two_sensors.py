@@ -4,6 +4,7 @@ hypnic.two_sensors)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from hypnic.detector.alignment import ClockMap
 from hypnic.detector.bursts import EPOCH_DTYPE, EVENT_DTYPE
 from hypnic.detector.epochs import regular_grid
 from hypnic.detector.options import AnalysisOptions
+from hypnic.detector.results import CONTRACT_COLUMNS, Event, Night, NightSummary
 from hypnic.recordings.errors import InputError
 
 NIGHT_S = 4000.0
@@ -53,7 +55,7 @@ def sensor(name, placement, ev, clock=ClockMap()):
 
 
 def by_label(rows, label):
-    return [r for r in rows if r["label"] == label]
+    return [r for r in rows if r.label == label]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,11 +105,11 @@ def test_overlapping_leg_movements_of_two_legs_are_one_bilateral_lm():
     right = bursts((1002.3, 1.7, "leg"))  # starts 0.3 s after the left one ends (< 0.5 s)
     res = ts.score_pair(sensor("left_ankle", "left_ankle", left), sensor("right_ankle", "right_ankle", right),
                         ASLEEP, 1.0)
-    assert [(r["label"], r["sensors"], r["n_bursts"]) for r in res.rows] == [
+    assert [(r.label, r.sensors, r.n_bursts) for r in res.rows] == [
         ("lm", "left_ankle+right_ankle", 2)
     ]
-    assert res.rows[0]["onset_s"] == 1000.0
-    assert res.rows[0]["duration_s"] == pytest.approx(4.0)
+    assert res.rows[0].onset_s == 1000.0
+    assert res.rows[0].duration_s == pytest.approx(4.0)
 
 
 def test_a_plm_series_can_mix_legs():
@@ -118,8 +120,8 @@ def test_a_plm_series_can_mix_legs():
     res = ts.score_pair(sensor("left_ankle", "left_ankle", left), sensor("right_ankle", "right_ankle", right),
                         ASLEEP, 1.0)
     plms = by_label(res.rows, "plm")
-    assert len(plms) == 4 and {r["series"] for r in plms} == {1}
-    assert [r["sensors"] for r in plms] == ["left_ankle", "right_ankle", "left_ankle", "right_ankle"]
+    assert len(plms) == 4 and {r.series for r in plms} == {1}
+    assert [r.sensors for r in plms] == ["left_ankle", "right_ankle", "left_ankle", "right_ankle"]
 
 
 @pytest.mark.parametrize("rules, rows", [("wasm", 2), ("aasm", 1)])
@@ -127,7 +129,7 @@ def test_aasm_counts_legs_within_5_s_as_one(rules, rows):
     left = bursts((1000.0, 1.0, "leg"))
     right = bursts((1003.0, 1.0, "leg"))  # 2 s after the left one ended: apart for WASM
     res = ts.score_pair(sensor("l", "left_ankle", left), sensor("r", "right_ankle", right), ASLEEP, 1.0, rules)
-    assert len([r for r in res.rows if r["label"] == "lm"]) == rows
+    assert len([r for r in res.rows if r.label == "lm"]) == rows
 
 
 def test_a_turn_over_breaks_a_series_from_either_ankle():
@@ -154,7 +156,7 @@ def test_a_transient_on_both_sensors_is_one_event():
     res = ts.score_pair(sensor("wrist", "wrist", wrist), sensor("right_ankle", "right_ankle", ankle),
                         [(0.0, NIGHT_S, 600.0, NIGHT_S)], 1.0)
     assert res.jerk_pairs == 2
-    assert [(r["onset_s"], r["sensors"]) for r in res.rows] == [
+    assert [(r.onset_s, r.sensors) for r in res.rows] == [
         (500.0, "wrist+right_ankle"), (900.0, "wrist+right_ankle"), (1500.0, "wrist"), (1500.4, "right_ankle")
     ]
     # The pair's decision: the better one-sensor odds times the pair's likelihood ratio.
@@ -163,8 +165,8 @@ def test_a_transient_on_both_sensors_is_one_event():
     for k in range(2):
         post = odds_update(max(pw[k], pa[k]), ts.PAIR_LIKELIHOOD_RATIO)
         want = "hypnic_jerk" if post >= classify.JERK_THRESHOLD else "other"
-        assert res.rows[k]["label"] == want
-        assert res.rows[k]["confidence"] == pytest.approx(post if want == "hypnic_jerk" else 1 - post, abs=1e-3)
+        assert res.rows[k].label == want
+        assert res.rows[k].confidence == pytest.approx(post if want == "hypnic_jerk" else 1 - post, abs=1e-3)
 
 
 @pytest.mark.parametrize("at_s, jerk", [(1000.0, True), (3990.0, False)])
@@ -175,9 +177,9 @@ def test_a_pair_cannot_make_a_jerk_where_one_sensor_could_not(at_s, jerk):
     ankle = bursts((at_s + 0.05, 0.3, "jerk"))
     res = ts.score_pair(sensor("wrist", "wrist", wrist), sensor("right_ankle", "right_ankle", ankle),
                         [(0.0, NIGHT_S, 600.0, 3900.0)], 1.0)
-    row = next(r for r in res.rows if r["onset_s"] == at_s)
-    assert row["sensors"] == "wrist+right_ankle"
-    assert (row["label"] == "hypnic_jerk") is jerk
+    row = next(r for r in res.rows if r.onset_s == at_s)
+    assert row.sensors == "wrist+right_ankle"
+    assert (row.label == "hypnic_jerk") is jerk
 
 
 def odds_update(p, lr):
@@ -217,20 +219,20 @@ def test_jerk_decisions_pair_alone_and_unseen():
     assert res.jerk_pairs == on[::2].size
     checked, labels = 0, set()
     for r in res.rows:
-        if r["sensors"] == "wrist+ankle":
-            post = odds_update(max(p[("wrist", r["onset_s"])], p[("ankle", r["onset_s"] + 0.05)]),
+        if r.sensors == "wrist+ankle":
+            post = odds_update(max(p[("wrist", r.onset_s)], p[("ankle", r.onset_s + 0.05)]),
                                ts.PAIR_LIKELIHOOD_RATIO)
-        elif r["sensors"] == "wrist" and r["onset_s"] >= 3500.0:
-            post = p[("wrist", r["onset_s"])]  # the one-sensor rule
-        elif r["sensors"] == "wrist":
-            post = odds_update(p[("wrist", r["onset_s"])], ts.ALONE_LIKELIHOOD_RATIO)
+        elif r.sensors == "wrist" and r.onset_s >= 3500.0:
+            post = p[("wrist", r.onset_s)]  # the one-sensor rule
+        elif r.sensors == "wrist":
+            post = odds_update(p[("wrist", r.onset_s)], ts.ALONE_LIKELIHOOD_RATIO)
         else:
             continue
         checked += 1
-        labels.add(r["label"])
+        labels.add(r.label)
         # and the one-sensor rules: no jerk more than 10 min before the onset
-        allowed = r["onset_s"] >= 1200.0 + classify.JERK_WINDOW_S[0]
-        assert (r["label"] == "hypnic_jerk") == (post >= classify.JERK_THRESHOLD and allowed), r
+        allowed = r.onset_s >= 1200.0 + classify.JERK_WINDOW_S[0]
+        assert (r.label == "hypnic_jerk") == (post >= classify.JERK_THRESHOLD and allowed), r
     assert checked == on.size + 2  # every wrist transient, paired or not
     assert labels == {"hypnic_jerk", "other"}
     # Jerks that pass alone but not once "alone" is known (between the two thresholds) exist here.
@@ -244,8 +246,8 @@ def test_leg_movements_come_from_the_ankle_only():
     ankle = bursts((1000.2, 2.0, "leg"), (1020.0, 2.0, "leg"), (1040.0, 2.0, "leg"), (1060.0, 2.0, "leg"))
     res = ts.score_pair(sensor("wrist", "wrist", wrist), sensor("right_ankle", "right_ankle", ankle),
                         ASLEEP, 1.0)
-    legs = [r for r in res.rows if r["label"] in ("plm", "lm")]
-    assert len(legs) == 4 and all(r["sensors"] == "right_ankle" for r in legs)
+    legs = [r for r in res.rows if r.label in ("plm", "lm")]
+    assert len(legs) == 4 and all(r.sensors == "right_ankle" for r in legs)
     assert len(by_label(res.rows, "plm")) == 4
 
 
@@ -255,10 +257,10 @@ def test_a_large_movement_seen_by_both_counts_once():
     res = ts.score_pair(sensor("wrist", "wrist", wrist), sensor("right_ankle", "right_ankle", ankle),
                         ASLEEP, 1.0)
     large = by_label(res.rows, "large_movement")
-    assert [(r["onset_s"], r["sensors"]) for r in large] == [
+    assert [(r.onset_s, r.sensors) for r in large] == [
         (1000.0, "wrist+right_ankle"), (2000.0, "wrist"), (2500.0, "right_ankle")
     ]
-    assert large[0]["duration_s"] == pytest.approx(20.0)
+    assert large[0].duration_s == pytest.approx(20.0)
 
 
 kinds = st.sampled_from(["jerk", "weak", "leg", "turn"])
@@ -280,24 +282,24 @@ def test_every_burst_is_in_one_event(ev_a, ev_b, places, rules, shift):
     sides = ts.leg_sides(*places)
     res = ts.score_pair(sensor("a", places[0], ev_a), sensor("b", places[1], ev_b),
                         [(0.0, NIGHT_S, 300.0, 3700.0)], 1.0, rules)
-    assert sum(r["n_bursts"] for r in res.rows) == ev_a.size + ev_b.size
-    assert [r["onset_s"] for r in res.rows] == sorted(r["onset_s"] for r in res.rows)
-    assert {r["sensors"] for r in res.rows} <= {"a", "b", "a+b"}
-    assert {r["label"] for r in res.rows} <= set(vocabulary.LABELS)
-    legs = [r for r in res.rows if r["label"] in ("plm", "lm")]
+    assert sum(r.n_bursts for r in res.rows) == ev_a.size + ev_b.size
+    assert [r.onset_s for r in res.rows] == sorted(r.onset_s for r in res.rows)
+    assert {r.sensors for r in res.rows} <= {"a", "b", "a+b"}
+    assert {r.label for r in res.rows} <= set(vocabulary.LABELS)
+    legs = [r for r in res.rows if r.label in ("plm", "lm")]
     for r in legs:  # leg movements only from a sensor at an ankle
         for name, side in zip("ab", sides):
             if side is None:
-                assert name not in r["sensors"].split("+")
+                assert name not in r.sensors.split("+")
     if None in sides:
         return
     for r0, r1 in zip(legs, legs[1:]):
-        after_end = r1["onset_s"] >= r0["onset_s"] + r0["duration_s"] + plm.JOIN_SAME_LEG_S - 1e-6
+        after_end = r1.onset_s >= r0.onset_s + r0.duration_s + plm.JOIN_SAME_LEG_S - 1e-6
         if rules == "wasm":  # LMs of either leg closer than 0.5 s are one
             assert after_end
         else:  # AASM: the two legs' onsets < 5 s apart are one; one leg joins below 0.5 s
-            apart = r1["onset_s"] - r0["onset_s"] >= plm.AASM_BILATERAL_ONSET_S - 1e-6
-            assert apart or (after_end and r0["sensors"] == r1["sensors"] and "+" not in r0["sensors"])
+            apart = r1.onset_s - r0.onset_s >= plm.AASM_BILATERAL_ONSET_S - 1e-6
+            assert apart or (after_end and r0.sensors == r1.sensors and "+" not in r0.sensors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ def test_every_burst_is_in_one_event(ev_a, ev_b, places, rules, shift):
 
 
 def row(onset, label, dur=1.0):
-    return {"onset_s": onset, "duration_s": dur, "label": label}
+    return Event(onset_s=onset, duration_s=dur, label=label)
 
 
 def pair_night(rows, window, onset, end, lost):
@@ -324,21 +326,21 @@ def test_pair_summary_counts_and_plms_index():
     s = pair_night(rows, (0.0, 4000.0), 900.0, 3600.0, [[3400.0, 3700.0]])
     later = pair_night(rows, (4000.0, 8000.0), None, None, [])
     summary.set_minutes_from_onset(rows, [s, later])
-    assert s["counts"] == {"hypnic_jerk": 3, "plm": 4, "lm": 1, "large_movement": 0, "other": 0}
-    assert s["jerks_first_30_min"] == 2  # 100 s is 800 s before the onset: outside −10 … +30 min
-    assert s["plms_index"] == pytest.approx(4 / ((3600 - 900 - 200) / 3600), abs=0.01)
-    assert s["periodicity_index"] == pytest.approx(0.8)
-    assert s["sleep_period_s"] == 2700.0
-    assert s["sleep_onset_sensor"] == "B"
-    assert rows[0]["minutes_from_onset"] == pytest.approx(-800 / 60, abs=1e-3)
-    assert rows[-1]["minutes_from_onset"] is None  # another night's event (no sleep found in it)
+    assert s.counts == {"hypnic_jerk": 3, "plm": 4, "lm": 1, "large_movement": 0, "other": 0}
+    assert s.jerks_first_30_min == 2  # 100 s is 800 s before the onset: outside −10 … +30 min
+    assert s.plms_index == pytest.approx(4 / ((3600 - 900 - 200) / 3600), abs=0.01)
+    assert s.periodicity_index == pytest.approx(0.8)
+    assert s.sleep_period_s == 2700.0
+    assert s.sleep_onset_sensor == "B"
+    assert rows[0].minutes_from_onset == pytest.approx(-800 / 60, abs=1e-3)
+    assert rows[-1].minutes_from_onset is None  # another night's event (no sleep found in it)
 
 
 def test_pair_summary_without_ankles_or_sleep():
     s = pair_night([row(10, "other")], (0.0, 100.0), 5.0, 90.0, None)
-    assert s["plms_index"] is None and "ankle" in s["plms_index_reason"]
+    assert s.plms_index is None and "ankle" in s.plms_index_reason
     s = pair_night([row(10, "other")], (0.0, 100.0), None, None, [])
-    assert s["plms_index"] is None and s["jerks_first_30_min"] is None
+    assert s.plms_index is None and s.jerks_first_30_min is None
 
 
 spans = st.lists(st.tuples(st.integers(0, 90), st.integers(1, 10)), max_size=5).map(
@@ -405,31 +407,33 @@ def test_pair_analysis_follows_the_contract(wrist_ankle_analysis, tmp_path):
 
     an, _ = wrist_ankle_analysis
     s = an.summary
-    assert CONTRACT_SUMMARY <= s.keys()
-    assert s["placement"] == "wrist+right_ankle"
-    assert s["alignment"].keys() >= {"offset_s", "drift_ppm", "method", "matched_bursts"}
-    assert s["alignment"]["method"] == "utc+xcorr+bursts"
+    assert CONTRACT_SUMMARY <= s.as_dict().keys()
+    assert s.placement == "wrist+right_ankle"
+    assert s.alignment.keys() >= {"offset_s", "drift_ppm", "method", "matched_bursts"}
+    assert s.alignment["method"] == "utc+xcorr+bursts"
     # A 2-h night pins the offset to tens of ms; the drift needs a whole night (tests/test_alignment).
-    assert s["alignment"]["offset_s"] == pytest.approx(37.4, abs=0.15)
-    assert [x["name"] for x in s["sensors"]] == ["wrist", "right_ankle"]
-    assert s["counts"] == {lab: sum(r["label"] == lab for r in an.events) for lab in vocabulary.LABELS}
-    assert [r["onset_s"] for r in an.events] == sorted(r["onset_s"] for r in an.events)
-    assert {r["sensors"] for r in an.events} <= {"wrist", "right_ankle", "wrist+right_ankle"}
-    assert all("wrist" not in r["sensors"].split("+") or r["label"] not in ("plm", "lm") or
-               "right_ankle" in r["sensors"] for r in an.events)
-    assert all("minutes_from_onset" in r for r in an.events)
-    write_events_csv(tmp_path / "events.csv", an.events, extra=("sensors",))
-    assert (tmp_path / "events.csv").read_text().splitlines()[0].endswith(",sensors")
-    write_json(tmp_path / "summary.json", s)
+    assert s.alignment["offset_s"] == pytest.approx(37.4, abs=0.15)
+    assert [x.name for x in s.sensors] == ["wrist", "right_ankle"]
+    assert s.counts == {lab: sum(r.label == lab for r in an.events) for lab in vocabulary.LABELS}
+    assert [r.onset_s for r in an.events] == sorted(r.onset_s for r in an.events)
+    assert {r.sensors for r in an.events} <= {"wrist", "right_ankle", "wrist+right_ankle"}
+    assert all("wrist" not in r.sensors.split("+") or r.label not in ("plm", "lm") or
+               "right_ankle" in r.sensors for r in an.events)
+    assert all(r.minutes_from_onset == pytest.approx(round((r.onset_s - s.sleep_onset_s) / 60, 3))
+               for r in an.events)
+    write_events_csv(tmp_path / "events.csv", an.events, an.columns)
+    header = (tmp_path / "events.csv").read_text().splitlines()[0].split(",")
+    assert header[:8] == [*CONTRACT_COLUMNS, "sensors"]
+    write_json(tmp_path / "summary.json", s.as_dict())
     assert json.loads((tmp_path / "summary.json").read_text())["alignment"]["matched_bursts"] > 10
-    assert an.traces["snippet_onset_s"].size <= s["counts"]["hypnic_jerk"]
+    assert an.traces["snippet_onset_s"].size <= s.counts["hypnic_jerk"]
 
 
 def test_pair_finds_the_jerks_both_sensors_saw(wrist_ankle_analysis):
     an, truth = wrist_ankle_analysis
     jerks = [e["onset_s"] for e in truth["events"] if e["label"] == "hypnic_jerk"]
-    found = [r["onset_s"] for r in an.events if r["label"] == "hypnic_jerk"]
-    both = [r for r in an.events if r["label"] == "hypnic_jerk" and r["sensors"] == "wrist+right_ankle"]
+    found = [r.onset_s for r in an.events if r.label == "hypnic_jerk"]
+    both = [r for r in an.events if r.label == "hypnic_jerk" and r.sensors == "wrist+right_ankle"]
     assert both, "synthetic jerks move every limb"
     assert all(min(abs(t - j) for j in jerks) <= 0.25 for t in found)
 
@@ -442,16 +446,17 @@ def test_two_ankles_given_as_ankle_are_left_then_right():
         sa, sb, AnalysisOptions(placement="ankle", placement_b="ankle", rules="aasm", sleep_onset_s=1800.0)
     )
     s = an.summary
-    assert s["placement"] == "left_ankle+right_ankle" and s["rules"] == "aasm"
-    assert s["alignment"]["method"] == "xcorr+bursts"
-    assert s["sleep_onset_source"] == "given" and s["sleep_onset_s"] == 1800.0
-    assert s["plms_index"] is not None
+    assert s.placement == "left_ankle+right_ankle" and s.rules == "aasm"
+    assert s.alignment["method"] == "xcorr+bursts"
+    assert s.sleep_onset_source == "given" and s.sleep_onset_s == 1800.0
+    assert s.plms_index is not None
     # B started 20.3 s before A: the pair's events lie on A's recording, each in the counts.
-    assert all(0 <= r["onset_s"] < s["duration_s"] and "minutes_from_onset" in r for r in an.events)
-    assert s["counts"] == {lab: sum(r["label"] == lab for r in an.events) for lab in vocabulary.LABELS}
-    legs = sorted((r for r in an.events if r["label"] in ("plm", "lm")), key=lambda r: r["onset_s"])
-    assert all(b["onset_s"] - a["onset_s"] >= plm.AASM_BILATERAL_ONSET_S - 1e-6 or
-               a["sensors"] == b["sensors"] for a, b in zip(legs, legs[1:]))
+    assert all(0 <= r.onset_s < s.duration_s for r in an.events)
+    assert all(r.minutes_from_onset == pytest.approx(round((r.onset_s - 1800.0) / 60, 3)) for r in an.events)
+    assert s.counts == {lab: sum(r.label == lab for r in an.events) for lab in vocabulary.LABELS}
+    legs = sorted((r for r in an.events if r.label in ("plm", "lm")), key=lambda r: r.onset_s)
+    assert all(b.onset_s - a.onset_s >= plm.AASM_BILATERAL_ONSET_S - 1e-6 or
+               a.sensors == b.sensors for a, b in zip(legs, legs[1:]))
 
 
 def test_two_wrists_score_no_legs():
@@ -459,9 +464,9 @@ def test_two_wrists_score_no_legs():
 
     sa, sb, _ = pair_streams(33, "wrist", "wrist", offset=5.0)
     an = analyze_pair(sa, sb)
-    assert an.summary["placement"] == "wrist_1+wrist_2"
-    assert an.summary["plms_index"] is None
-    assert not [r for r in an.events if r["label"] in ("plm", "lm")]
+    assert an.summary.placement == "wrist_1+wrist_2"
+    assert an.summary.plms_index is None
+    assert not [r for r in an.events if r.label in ("plm", "lm")]
 
 
 def test_bad_pairs_are_one_line_input_errors():
@@ -482,10 +487,10 @@ def test_bad_pairs_are_one_line_input_errors():
 
 
 def test_the_wrist_gives_the_sleep_period_and_a_given_onset_wins():
-    night_a = {"window_s": [0.0, 30000.0], "sleep_onset_s": 1000.0, "sleep_end_s": 25000.0,
-               "sleep_onset_window_s": [900.0, 1100.0], "sleep_onset_reason": None}
-    night_b = dict(night_a, sleep_onset_s=1500.0, sleep_onset_window_s=[1400.0, 1600.0])
-    none_b = dict(night_a, sleep_onset_s=None, sleep_end_s=None, sleep_onset_reason="no sleep")
+    night_a = Night(window_s=[0.0, 30000.0], sleep_onset_s=1000.0, sleep_end_s=25000.0,
+                    sleep_onset_window_s=[900.0, 1100.0], sleep_onset_reason=None)
+    night_b = replace(night_a, sleep_onset_s=1500.0, sleep_onset_window_s=[1400.0, 1600.0])
+    none_b = replace(night_a, sleep_onset_s=None, sleep_end_s=None, sleep_onset_reason="no sleep")
     names = ("A", "B")
     assert ts.prefers_b("right_ankle", "wrist") and not ts.prefers_b("wrist", "wrist")
     (p,) = ts.choose_periods([night_a], [night_b], names, True, None, 30000.0)
@@ -512,7 +517,7 @@ def _alone(ev, place, nonwear, onset):
         if nonwear else np.ones(ev.shape[0], bool)
     night = SensorNight(inp, {}, [], [NonwearSpan(a, b, ["no_movement"]) for a, b in nonwear], ev[worn],
                         None, None, [(0.0, NIGHT_S)], [], [])
-    return Alone(night, [], [{"sleep_onset_s": onset}], {})
+    return Alone(night, [], [Night(sleep_onset_s=onset)], NightSummary())
 
 
 @pytest.mark.parametrize("wrist_first", [True, False])
@@ -545,7 +550,7 @@ def test_the_wrists_sleep_period_hears_the_ankles_transients_on_its_own_clock(wr
     np.testing.assert_allclose(seen["marks"], expected)
     assert seen["thermometer"] is None and seen["idle"] == []  # as the second pass always judged
     wrist_out, ankle_out = (out_a, out_b) if wrist_first else (out_b, out_a)
-    assert wrist_out[0]["sleep_onset_s"] == 42.0 and ankle_out[0]["sleep_onset_s"] == 1.0
+    assert wrist_out[0].sleep_onset_s == 42.0 and ankle_out[0].sleep_onset_s == 1.0
 
 
 def test_two_ankles_keep_their_own_sleep_periods(monkeypatch):

@@ -46,16 +46,17 @@ def test_the_scoring_tolerances_are_the_labels_onset_tolerances():
     import numpy as np
 
     from hypnic.benchmarks import scoring
+    from hypnic.detector.results import Event
 
     assert v.ONSET_TOLERANCE_S == {lab.name: lab.onset_tolerance_s for lab in v.LABEL_INFO}
     # A detection just inside a label's tolerance matches, just outside it does not.
     for lab in v.SCORED_LABELS:
         tol = v.ONSET_TOLERANCE_S[lab]
         hit = scoring.score_labels(
-            [{"onset_s": 100.0 + 0.99 * tol, "label": lab}], [{"onset_s": 100.0, "expected": lab}], [lab]
+            [Event(onset_s=100.0 + 0.99 * tol, label=lab)], [{"onset_s": 100.0, "expected": lab}], [lab]
         )
         miss = scoring.score_labels(
-            [{"onset_s": 100.0 + 1.01 * tol, "label": lab}], [{"onset_s": 100.0, "expected": lab}], [lab]
+            [Event(onset_s=100.0 + 1.01 * tol, label=lab)], [{"onset_s": 100.0, "expected": lab}], [lab]
         )
         assert (hit[lab].tp, miss[lab].tp) == (1, 0), lab
     assert np.isfinite(list(v.ONSET_TOLERANCE_S.values())).all()

@@ -51,7 +51,7 @@ def collect(seeds: range) -> tuple[np.ndarray, np.ndarray]:
         y[d] = 1.0
         # The estimated onset, as in use: the model learns how far to trust the onset window
         # from the onset estimator's own errors (the sleep period does not depend on the model).
-        x = classify.jerk_features(ev, transient, a.summary["sleep_onset_s"], a.bursts.shapes)
+        x = classify.jerk_features(ev, transient, a.summary.sleep_onset_s, a.bursts.shapes)
         xs.append(x[transient])
         ys.append(y[transient])
         print(f"seed {seed}: {int(y[transient].sum())} jerks of {int(transient.sum())} transients",

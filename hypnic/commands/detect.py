@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-# The vocabulary imports nothing but dataclasses: --help stays light.
+# The vocabulary imports nothing the parser has not (typing): --help stays light.
 from hypnic.detector.vocabulary import KNOWN_PLACEMENTS, RULES
 
 if TYPE_CHECKING:

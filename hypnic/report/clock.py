@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 
+from hypnic.detector.results import NightSummary
 from hypnic.recordings.errors import InputError
 
 #: Nights run from noon to noon (GGIR's convention, as in detector.night; DOMAIN.md §4.1):
@@ -20,7 +20,7 @@ EVENING_SHIFT = timedelta(hours=12)
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def recording_start(summary: dict[str, Any]) -> datetime | None:
+def recording_start(summary: NightSummary) -> datetime | None:
     """The local date and time of ``t = 0``, or ``None`` when the recording has no start time.
 
     Raises
@@ -28,7 +28,7 @@ def recording_start(summary: dict[str, Any]) -> datetime | None:
     ValueError
         When ``start_utc`` is not ISO 8601 (the caller names the file).
     """
-    raw = summary.get("start_utc")
+    raw = summary.start_utc
     if not raw:
         return None
     text = str(raw).strip()
@@ -37,7 +37,7 @@ def recording_start(summary: dict[str, Any]) -> datetime | None:
     when = datetime.fromisoformat(text)
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    offset = summary.get("utc_offset_s")
+    offset = summary.utc_offset_s
     if isinstance(offset, (int, float)) and not isinstance(offset, bool):
         when = when.astimezone(timezone(timedelta(seconds=float(offset))))
     return when

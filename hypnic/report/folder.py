@@ -7,29 +7,18 @@ posture out.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from hypnic.detector.results import Event, NightSummary
 from hypnic.recordings.errors import InputError
+from hypnic.recordings.outputs import read_events_csv
 
-#: Columns of events.csv the report reads (CONTRACT.md, outputs; features from pipeline.py).
-FLOAT_COLUMNS = (
-    "onset_s",
-    "duration_s",
-    "peak_g",
-    "confidence",
-    "minutes_from_onset",
-    "peak_jerk_gps",
-    "rise_time_s",
-    "orientation_change_deg",
-)
+#: Columns of events.csv the report cannot do without (CONTRACT.md, outputs).
 REQUIRED_COLUMNS = ("onset_s", "duration_s", "peak_g", "label")
 #: What every summary.json holds (CONTRACT.md) and the pages cannot do without.
 SUMMARY_KEYS = ("sleep_onset_s", "counts", "duration_s")
@@ -52,23 +41,22 @@ class NightFolder:
     Attributes
     ----------
     path : Path
-    summary : dict
-        ``summary.json`` as written.
-    events : list of dict
-        ``events.csv`` rows in file order; numbers as float (``None`` where empty), ``label`` str,
-        ``series`` int or ``None``.
+    summary : NightSummary
+        ``summary.json`` as written (fields it lacks are None).
+    events : list of Event
+        ``events.csv`` rows in file order (columns it lacks, and empty cells, are None).
     traces : dict of ndarray or None
         ``traces.npz`` where present.
     """
 
     path: Path
-    summary: dict[str, Any]
-    events: list[dict[str, Any]]
+    summary: NightSummary
+    events: list[Event]
     traces: dict[str, np.ndarray] | None
 
 
-def read_summary(path: Path) -> dict[str, Any]:
-    """Load ``summary.json`` (a JSON object).
+def read_summary(path: Path) -> NightSummary:
+    """Load ``summary.json`` (a JSON object with the keys the pages need).
 
     Raises
     ------
@@ -92,23 +80,11 @@ def read_summary(path: Path) -> dict[str, Any]:
         raise InputError(path, f"not a hypnic summary (missing {', '.join(missing)})")
     if not isinstance(obj["duration_s"], (int, float)) or not obj["duration_s"] > 0:
         raise InputError(path, "duration_s is not a positive number")
-    return obj
+    return NightSummary.from_dict(obj)
 
 
-def _number(text: str, path: Path, line: int, column: str) -> float | None:
-    if text is None or text.strip() == "":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(path, f"line {line}: {column} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise InputError(path, f"line {line}: {column} {text!r} is not a finite number")
-    return value
-
-
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """Load ``events.csv``.
+def read_events(path: Path) -> list[Event]:
+    """Load ``events.csv`` (:func:`recordings.outputs.read_events_csv`).
 
     Raises
     ------
@@ -117,29 +93,7 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     """
     if not path.is_file():
         raise InputError(path.parent, "no events.csv here: not a folder written by hypnic detect")
-    rows: list[dict[str, Any]] = []
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
-            if missing:
-                raise InputError(path, f"line 1: missing column(s) {', '.join(missing)}")
-            for raw in reader:
-                line = reader.line_num
-                row: dict[str, Any] = {"label": (raw.get("label") or "").strip()}
-                for col in FLOAT_COLUMNS:
-                    if col in raw:
-                        row[col] = _number(raw[col], path, line, col)
-                if row["onset_s"] is None:
-                    raise InputError(path, f"line {line}: onset_s is empty")
-                series = _number(raw.get("series") or "", path, line, "series")
-                row["series"] = None if series is None else int(series)
-                rows.append(row)
-    except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file ({exc.strerror})") from None
-    return rows
+    return read_events_csv(path, required=REQUIRED_COLUMNS)
 
 
 def read_traces(path: Path) -> dict[str, np.ndarray] | None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import is_dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hypnic.detector.results import Event, NightSummary
 from hypnic.recordings.errors import InputError
 from hypnic.report import clock, plots, signs
 from hypnic.report.folder import NightFolder, read_folder
@@ -59,12 +61,15 @@ NONWEAR_DOINGS = (
 
 
 def lookup(obj: Any, path: str) -> Any:
-    """``lookup(summary, "counts.plm")``; list items by number (``"nights.0.plms_index"``)."""
+    """``lookup(summary, "counts.plm")``: a summary's field, a key of a mapping it holds, a list
+    item by number (``"nights.0.plms_index"``); None where there is none."""
     for part in path.split("."):
         if isinstance(obj, list):
             obj = obj[int(part)]
         elif isinstance(obj, dict):
             obj = obj.get(part)
+        elif is_dataclass(obj):
+            obj = getattr(obj, part, None)
         else:
             return None
     return obj
@@ -95,7 +100,7 @@ class _Night:
             raise InputError(
                 folder.path / "summary.json", "start_utc is not an ISO 8601 time"
             ) from None
-        window = self.s.get("window_s") or [0.0, self.s["duration_s"]]
+        window = self.s.window_s or [0.0, self.s.duration_s]
         self.window = (float(window[0]), float(window[1]))
 
     # --- tagged values ----------------------------------------------------------------------
@@ -134,7 +139,7 @@ class _Night:
         return text_value(value, src)
 
     def placement_word(self) -> Markup:
-        place = str(self.s.get("placement") or "unknown")
+        place = str(self.s.placement or "unknown")
         try:
             return esc(plain(f"placement_{place}", self.lang))
         except KeyError:
@@ -142,7 +147,7 @@ class _Night:
 
     def placement_row(self) -> Markup:
         """The placement in words, and as the file says it where that differs."""
-        word, raw = self.placement_word(), str(self.s.get("placement") or "")
+        word, raw = self.placement_word(), str(self.s.placement or "")
         if word == esc(raw):
             return word
         return join([word, " (", text_value(raw, "summary:placement"), ")"])
@@ -162,7 +167,7 @@ class _Night:
 
     # --- sections ---------------------------------------------------------------------------
     def header(self) -> Markup:
-        onset = self.s.get("sleep_onset_s")
+        onset = self.s.sleep_onset_s
         if self.start is not None:
             ref, src = (
                 (onset, "summary:sleep_onset_s")
@@ -179,12 +184,12 @@ class _Night:
                 "p",
                 self.t(
                     "source_line",
-                    source=text_value(self.s.get("source"), "summary:source"),
+                    source=text_value(self.s.source, "summary:source"),
                     placement=self.placement_word(),
                 ),
             ),
         ]
-        if self.s.get("placement_note") or self.s.get("placement") == "unknown":
+        if self.s.placement_note or self.s.placement == "unknown":
             parts.append(tag("p", self.t("placement_note")))
         parts.append(tag("p", self.t("not_diagnosis"), class_="note"))
         return join(parts)
@@ -200,10 +205,10 @@ class _Night:
 
     def cards(self) -> Markup:
         s = self.s
-        onset = s.get("sleep_onset_s")
+        onset = s.sleep_onset_s
         cards = []
         total = self.n("counts.hypnic_jerk")
-        if s.get("jerks_first_30_min") is not None:
+        if s.jerks_first_30_min is not None:
             more = self.t(
                 "card_jerks_more",
                 before=self.const("JERK_WINDOW_BEFORE_MIN"),
@@ -214,10 +219,10 @@ class _Night:
             more = self.t("card_jerks_none", total=total)
         cards.append(self.card("card_jerks_what", self.n("jerks_first_30_min"), more))
 
-        if s.get("placement") == "wrist":
+        if s.placement == "wrist":
             cards.append(self.card("card_legs_what", None, self.t("card_legs_wrist")))
         else:
-            counts = s.get("counts") or {}
+            counts = s.counts or {}
             legs = (counts.get("plm") or 0) + (counts.get("lm") or 0)
             cards.append(
                 self.card(
@@ -226,11 +231,11 @@ class _Night:
                     self.t("card_legs_more", plm=self.n("counts.plm")),
                 )
             )
-            if s.get("plms_index") is None:
+            if s.plms_index is None:
                 more = self.t("card_plmsi_none", reason=self.reason("plms_index_reason"))
             else:
                 more = self.t("card_plmsi_more", pi=self.n("periodicity_index", 2))
-                if s.get("plms_index_reason"):
+                if s.plms_index_reason:
                     more = join(
                         [
                             more,
@@ -260,9 +265,9 @@ class _Night:
         )
 
         if onset is not None:
-            win = s.get("sleep_onset_window_s") or [None, None]
+            win = s.sleep_onset_window_s or [None, None]
             how = self.t(
-                "onset_given" if s.get("sleep_onset_source") == "given" else "onset_detected"
+                "onset_given" if s.sleep_onset_source == "given" else "onset_detected"
             )
             cards.append(
                 self.card(
@@ -279,10 +284,10 @@ class _Night:
             cards.append(
                 self.card(
                     "card_period_what",
-                    duration(s.get("sleep_period_s"), "summary:sleep_period_s", self.lang),
+                    duration(s.sleep_period_s, "summary:sleep_period_s", self.lang),
                     self.t(
                         "card_period_more",
-                        end=self.when(s.get("sleep_end_s"), "summary:sleep_end_s"),
+                        end=self.when(s.sleep_end_s, "summary:sleep_end_s"),
                     ),
                 )
             )
@@ -298,7 +303,7 @@ class _Night:
         cards.append(
             self.card(
                 "card_quality_what",
-                duration(s.get("duration_s"), "summary:duration_s", self.lang),
+                duration(s.duration_s, "summary:duration_s", self.lang),
                 self.quality(),
             )
         )
@@ -310,30 +315,30 @@ class _Night:
         parts = [
             self.t(
                 "card_quality_more",
-                n_gaps=number(len(s.get("gaps") or []), "derived:gaps_n", self.lang),
-                gap_time=duration(span_total(s.get("gaps")), "derived:gaps_total_s", self.lang),
+                n_gaps=number(len(s.gaps or []), "derived:gaps_n", self.lang),
+                gap_time=duration(span_total(s.gaps), "derived:gaps_total_s", self.lang),
                 nonwear=duration(
-                    span_total(s.get("nonwear")), "derived:nonwear_total_s", self.lang
+                    span_total(s.nonwear), "derived:nonwear_total_s", self.lang
                 ),
             )
         ]
-        if s.get("idle"):
+        if s.idle:
             parts.append(
                 self.t(
                     "card_quality_idle",
-                    idle_n=number(len(s["idle"]), "derived:idle_n", self.lang),
-                    idle_time=duration(span_total(s["idle"]), "derived:idle_total_s", self.lang),
+                    idle_n=number(len(s.idle), "derived:idle_n", self.lang),
+                    idle_time=duration(span_total(s.idle), "derived:idle_total_s", self.lang),
                 )
             )
-        if s.get("temperature_available") is False:  # older outputs do not say
+        if s.temperature_available is False:  # older outputs do not say
             parts.append(self.t("card_quality_notemp"))
         return join(parts, " ")
 
     def nonwear_list(self) -> Markup:
         """Each span of the night's window in which the sensor was not worn, and why."""
         a, b = self.window
-        spans = self.s.get("nonwear") or []
-        evidence = self.s.get("nonwear_evidence") or []
+        spans = self.s.nonwear or []
+        evidence = self.s.nonwear_evidence or []
         items = []
         for i, (start, end) in enumerate(spans):
             if not (end > a and start < b):
@@ -365,7 +370,7 @@ class _Night:
         context = []
         if "recording_edge" in names:
             # the nearer edge: put on after the start, or taken off before the end
-            at_start = start <= float(self.s.get("duration_s") or end) - end
+            at_start = start <= float(self.s.duration_s or end) - end
             context.append(self.t("nw_edge_start" if at_start else "nw_edge_end"))
         if "awake_around" in names:
             context.append(self.t("nw_awake"))
@@ -415,14 +420,14 @@ class _Night:
         parts.append(tag("p", self.with_idle(cap, a, b), class_="lead"))
 
         parts.append(tag("h2", self.t("h_zoom")))
-        if self.s.get("sleep_onset_s") is None:
+        if self.s.sleep_onset_s is None:
             parts.append(tag("p", self.t("zoom_none")))
         else:
             png = plots.onset_zoom_png(
                 self.s, self.events, self.traces, signs.jerk_window_s(), self.lang
             )
             parts.append(png_img(png, plain("plot_zoom_alt", self.lang)))
-            on, (lo, hi) = float(self.s["sleep_onset_s"]), signs.jerk_window_s()
+            on, (lo, hi) = float(self.s.sleep_onset_s), signs.jerk_window_s()
             cap = self.with_idle(
                 self.t("plot_zoom_caption"),
                 on + lo - plots.ZOOM_MARGIN_S,
@@ -434,7 +439,7 @@ class _Night:
         jerks = [
             (i, e)
             for i, e in enumerate(self.events)
-            if e["label"] == "hypnic_jerk" and a <= e["onset_s"] < b
+            if e.label == "hypnic_jerk" and a <= e.onset_s < b
         ]
         if not jerks:
             parts.append(tag("p", self.t("jerks_none")))
@@ -452,7 +457,7 @@ class _Night:
                 )
             )
         shown = jerks[: signs.MAX_CLOSEUPS]
-        snips = [self._snippet(e["onset_s"]) for _, e in shown]
+        snips = [self._snippet(e.onset_s) for _, e in shown]
         pngs: dict[int, bytes] = {}
         if self.traces is not None:
             found = sorted({k for k in snips if k is not None})
@@ -469,16 +474,16 @@ class _Night:
 
     def with_idle(self, caption: Markup, a: float, b: float) -> Markup:
         """A plot's caption, saying what the idle strip is where the plot shows one."""
-        if not any(e > a and s < b for s, e in self.s.get("idle") or []):
+        if not any(e > a and s < b for s, e in self.s.idle or []):
             return caption
         return join([caption, " ", self.t("plot_idle_caption")])
 
-    def closeup(self, i: int, ev: dict[str, Any], png: bytes | None) -> Markup:
+    def closeup(self, i: int, ev: Event, png: bytes | None) -> Markup:
         src = f"events:{i}"
-        when = self.when(ev["onset_s"], f"{src}.onset_s")
-        peak = number(ev.get("peak_g"), f"{src}.peak_g", self.lang, 3)
-        if ev.get("minutes_from_onset") is not None:
-            minutes = number(ev["minutes_from_onset"], f"{src}.minutes_from_onset", self.lang, 1)
+        when = self.when(ev.onset_s, f"{src}.onset_s")
+        peak = number(ev.peak_g, f"{src}.peak_g", self.lang, 3)
+        if ev.minutes_from_onset is not None:
+            minutes = number(ev.minutes_from_onset, f"{src}.minutes_from_onset", self.lang, 1)
             cap = self.t("jerk_caption", when=when, minutes=minutes, peak=peak)
         else:
             cap = self.t("jerk_caption_noonset", when=when, peak=peak)
@@ -499,7 +504,7 @@ class _Night:
         parts = [tag("h2", self.t("h_meaning"))]
         for key in ("mean_jerks", "mean_jerks_more", "mean_onset"):
             parts.append(tag("p", self.t(key)))
-        if self.s.get("placement") != "wrist":
+        if self.s.placement != "wrist":
             parts.append(tag("p", self.t("mean_legs")))
             parts.append(tag("p", self.t("mean_legs_method")))
             parts.append(
@@ -538,7 +543,7 @@ class _Night:
         return join(parts)
 
     def nights(self) -> Markup:
-        nights = self.s.get("nights")
+        nights = self.s.nights
         if not nights:
             return Markup("")
         head = ["col_evening", "col_onset", "col_jerks", "col_plmsi", "col_turns", "col_nonwear"]
@@ -552,13 +557,13 @@ class _Night:
         ]
         for j, night in enumerate(nights):
             p = f"nights.{j}"
-            onset = night.get("sleep_onset_s")
+            onset = night.sleep_onset_s
             if self.start is None:
                 evening: Markup = data(None, f"summary:{p}.window_s.0", "none", DASH)
             elif onset is not None:
                 evening = self.evening(onset, f"summary:{p}.sleep_onset_s")
             else:
-                evening = self.evening(night["window_s"][0], f"summary:{p}.window_s.0")
+                evening = self.evening(night.window_s[0], f"summary:{p}.window_s.0")
             cells = [
                 tag("td", evening, class_="d"),
                 tag("td", self.when(onset, f"summary:{p}.sleep_onset_s"), class_="d"),
@@ -568,7 +573,7 @@ class _Night:
                 tag(
                     "td",
                     duration(
-                        span_total(night["nonwear"]) if "nonwear" in night else None,
+                        span_total(night.nonwear) if night.nonwear is not None else None,
                         f"derived:{p}.nonwear_total_s",
                         self.lang,
                     ),
@@ -586,23 +591,23 @@ class _Night:
 
     def method(self) -> Markup:
         s = self.s
-        params = s.get("parameters") or {}
+        params = s.parameters or {}
         rows = [
             (
                 "m_software",
                 join(
                     [
-                        text_value(s.get("software"), "summary:software"),
+                        text_value(s.software, "summary:software"),
                         " ",
-                        text_value(s.get("version"), "summary:version"),
+                        text_value(s.version, "summary:version"),
                     ]
                 ),
             ),
-            ("m_source", text_value(s.get("source"), "summary:source")),
+            ("m_source", text_value(s.source, "summary:source")),
             (
                 "m_start",
-                text_value(s.get("start_utc"), "summary:start_utc")
-                if s.get("start_utc")
+                text_value(s.start_utc, "summary:start_utc")
+                if s.start_utc
                 else self.t("m_none"),
             ),
         ]
@@ -612,17 +617,17 @@ class _Night:
         rows += [
             ("m_fs", self.n("fs_hz", 2)),
             ("m_samples", self.n("n_samples")),
-            ("m_duration", duration(s.get("duration_s"), "summary:duration_s", self.lang)),
+            ("m_duration", duration(s.duration_s, "summary:duration_s", self.lang)),
             ("m_placement", self.placement_row()),
             (
                 "m_placement_source",
                 text_value(params.get("placement_source"), "summary:parameters.placement_source"),
             ),
-            ("m_rules", text_value(s.get("rules"), "summary:rules")),
+            ("m_rules", text_value(s.rules, "summary:rules")),
             ("m_labelling", text_value(params.get("labelling"), "summary:parameters.labelling")),
             (
                 "m_onset_source",
-                text_value(s.get("sleep_onset_source"), "summary:sleep_onset_source"),
+                text_value(s.sleep_onset_source, "summary:sleep_onset_source"),
             ),
         ]
         table = tag(
@@ -660,7 +665,7 @@ class _Night:
         return tag(
             "footer",
             tag(
-                "p", self.t("footer", version=text_value(self.s.get("version"), "summary:version"))
+                "p", self.t("footer", version=text_value(self.s.version, "summary:version"))
             ),
         )
 
@@ -714,8 +719,10 @@ def _plain_json(obj: Any) -> Any:
 
 
 def _folder_from_analysis(dir_path: Path, analysis: Any) -> NightFolder:
-    events = [_plain_json(e) for e in analysis.events]
-    return NightFolder(dir_path, _plain_json(analysis.summary), events, analysis.traces)
+    """The report's view of an analysis not written yet: what its files will hold."""
+    events = [Event.from_dict(_plain_json(e.as_dict())) for e in analysis.events]
+    summary = NightSummary.from_dict(_plain_json(analysis.summary.as_dict()))
+    return NightFolder(dir_path, summary, events, analysis.traces)
 
 
 def write_night_report(

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hypnic.detector.results import Event, NightSummary
 from hypnic.detector.vocabulary import LABELS
 from hypnic.report.texts import plain
 
@@ -213,12 +214,12 @@ OFF_SKIN_LINE = {"color": OKABE_ITO["black"], "linewidth": 1.0, "linestyle": ":"
 
 
 def _onset_marks(
-    ax: Any, summary: dict[str, Any], scale: float, shift: float, band: bool = True
+    ax: Any, summary: NightSummary, scale: float, shift: float, band: bool = True
 ) -> None:
-    on = summary.get("sleep_onset_s")
+    on = summary.sleep_onset_s
     if on is None:
         return
-    win = summary.get("sleep_onset_window_s")
+    win = summary.sleep_onset_window_s
     if win and win[0] is not None and win[1] is not None:
         x0, x1 = (win[0] - shift) / scale, (win[1] - shift) / scale
         if band:
@@ -228,7 +229,7 @@ def _onset_marks(
                 x0, x1, ymin=0.94, ymax=1.0, color=ONSET_COLOUR, alpha=RANGE_BAR_ALPHA, linewidth=0
             )
     ax.axvline((on - shift) / scale, **ONSET_LINE)
-    end = summary.get("sleep_end_s")
+    end = summary.sleep_end_s
     if end is not None:
         ax.axvline((end - shift) / scale, **END_LINE)
 
@@ -254,14 +255,14 @@ def _log_axis(ax: Any) -> None:
 
 
 def _events(
-    ax: Any, events: Sequence[dict[str, Any]], lang: str, scale: float, shift: float
+    ax: Any, events: Sequence[Event], lang: str, scale: float, shift: float
 ) -> None:
     for label, (colour, marker) in LABEL_STYLE.items():
-        mine = [e for e in events if e["label"] == label and e.get("peak_g")]
+        mine = [e for e in events if e.label == label and e.peak_g]
         if not mine:
             continue
-        x = np.array([(e["onset_s"] - shift) / scale for e in mine])
-        y = np.array([e["peak_g"] for e in mine])
+        x = np.array([(e.onset_s - shift) / scale for e in mine])
+        y = np.array([e.peak_g for e in mine])
         ax.scatter(
             x,
             y,
@@ -302,11 +303,11 @@ def _legend_below(
     _margins(fig, (len(handles) + 1) // 2)
 
 
-def _window(summary: dict[str, Any]) -> tuple[float, float]:
-    w = summary.get("window_s")
+def _window(summary: NightSummary) -> tuple[float, float]:
+    w = summary.window_s
     if w and len(w) == 2:
         return float(w[0]), float(w[1])
-    return 0.0, float(summary.get("duration_s") or 0.0)
+    return 0.0, float(summary.duration_s or 0.0)
 
 
 def temperature_in(
@@ -331,7 +332,7 @@ def temperature_in(
     return t[sel], c[sel]
 
 
-def timeline_panels(summary: dict[str, Any], traces: dict[str, np.ndarray] | None) -> list[str]:
+def timeline_panels(summary: NightSummary, traces: dict[str, np.ndarray] | None) -> list[str]:
     """The panels :func:`timeline_png` draws, top to bottom.
 
     ``movement`` and ``posture`` where there are traces, ``temperature`` where they hold two or
@@ -368,8 +369,8 @@ def _temperature_panel(ax: Any, t_s: np.ndarray, c: np.ndarray, lang: str) -> No
 
 
 def timeline_png(
-    summary: dict[str, Any],
-    events: Sequence[dict[str, Any]],
+    summary: NightSummary,
+    events: Sequence[Event],
     traces: dict[str, np.ndarray] | None,
     start: datetime | None,
     lang: str,
@@ -410,11 +411,11 @@ def timeline_png(
         else:
             fig, axes = _figure(FIG_W_IN, 3.6, 1)
         assert len(axes) == len(panels)
-        mine = [e for e in events if a <= e["onset_s"] < b]
+        mine = [e for e in events if a <= e.onset_s < b]
         _events(axes[-1], mine, lang, 3600.0, 0.0)
         for ax in axes:
             for kind in ("gap", "nonwear", "idle"):
-                _shade(ax, _visible(summary.get(_SPANS[kind]), a, b), kind, 3600.0, 0.0)
+                _shade(ax, _visible(getattr(summary, _SPANS[kind]), a, b), kind, 3600.0, 0.0)
             _onset_marks(ax, summary, 3600.0, 0.0)
         axes[-1].set_xlim(a / 3600.0, b / 3600.0)
         _clock_axis(axes[-1], start, span_h, lang)
@@ -430,7 +431,7 @@ _SPANS = {"gap": "gaps", "nonwear": "nonwear", "idle": "idle"}
 
 
 def _extra_legend(
-    summary: dict[str, Any],
+    summary: NightSummary,
     shown: tuple[float, float],
     range_alpha: float = RANGE_BAND_ALPHA,
 ) -> list[tuple[str, dict]]:
@@ -438,24 +439,24 @@ def _extra_legend(
     the final awakening, gaps, non-wear and idle time."""
     a, b = shown
     out: list[tuple[str, dict]] = []
-    if summary.get("sleep_onset_s") is not None:
+    if summary.sleep_onset_s is not None:
         out.append(("legend_onset", {"line": True, **ONSET_LINE}))
         out.append(("legend_window", {"color": ONSET_COLOUR, "alpha": range_alpha}))
-        end = summary.get("sleep_end_s")
+        end = summary.sleep_end_s
         if end is not None and a <= end <= b:
             out.append(("legend_end", {"line": True, **END_LINE}))
-    if _visible(summary.get("gaps"), a, b):
+    if _visible(summary.gaps, a, b):
         out.append(("legend_gap", {"facecolor": "none", "edgecolor": GAP_COLOUR, "hatch": "///"}))
-    if _visible(summary.get("nonwear"), a, b):
+    if _visible(summary.nonwear, a, b):
         out.append(("legend_nonwear", {"color": NONWEAR_COLOUR, "alpha": NONWEAR_ALPHA}))
-    if _visible(summary.get("idle"), a, b):
+    if _visible(summary.idle, a, b):
         out.append(("legend_idle", {"color": IDLE_COLOUR}))
     return out
 
 
 def onset_zoom_png(
-    summary: dict[str, Any],
-    events: Sequence[dict[str, Any]],
+    summary: NightSummary,
+    events: Sequence[Event],
     traces: dict[str, np.ndarray] | None,
     count_window_s: tuple[float, float],
     lang: str,
@@ -463,7 +464,7 @@ def onset_zoom_png(
     """Minutes around sleep onset: movement (from traces) and events, x in minutes from onset."""
     import matplotlib
 
-    on = float(summary["sleep_onset_s"])
+    on = float(summary.sleep_onset_s)
     lo, hi = count_window_s[0] - ZOOM_MARGIN_S, count_window_s[1] + ZOOM_MARGIN_S
     with matplotlib.rc_context(_RC):
         if traces is not None:
@@ -481,7 +482,7 @@ def onset_zoom_png(
             axes[0].set_ylabel(plain("ax_intensity", lang))
         else:
             fig, axes = _figure(FIG_W_IN, 3.4, 1)
-        mine = [e for e in events if on + lo <= e["onset_s"] <= on + hi]
+        mine = [e for e in events if on + lo <= e.onset_s <= on + hi]
         _events(axes[-1], mine, lang, 60.0, on)
         for ax in axes:
             ax.axvspan(
@@ -493,7 +494,7 @@ def onset_zoom_png(
                 zorder=0,
             )
             for kind in ("gap", "nonwear", "idle"):
-                _shade(ax, _visible(summary.get(_SPANS[kind]), on + lo, on + hi), kind, 60.0, on)
+                _shade(ax, _visible(getattr(summary, _SPANS[kind]), on + lo, on + hi), kind, 60.0, on)
             _onset_marks(ax, summary, 60.0, on, band=False)
         axes[-1].set_xlim(lo / 60.0, hi / 60.0)
         axes[-1].set_xlabel(plain("ax_minutes_onset", lang))

@@ -8,8 +8,8 @@ accelerometer; their limits are this tool's own rules of thumb and the report sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from hypnic.detector.results import Event, Night
 from hypnic.detector.vocabulary import MOVEMENT_LABELS
 
 #: ICSD-3 periodic limb movement disorder: PLMS index > 15/h in adults (DOMAIN.md §2.3;
@@ -89,27 +89,27 @@ class Sign:
 
 
 def in_sleep(
-    events: list[dict[str, Any]], summary: dict[str, Any], labels: tuple[str, ...]
+    events: list[Event], summary: Night, labels: tuple[str, ...]
 ) -> int | None:
     """How many events with one of ``labels`` start inside the sleep period (``None``: no period)."""
-    on, end = summary.get("sleep_onset_s"), summary.get("sleep_end_s")
+    on, end = summary.sleep_onset_s, summary.sleep_end_s
     if on is None or end is None:
         return None
-    return sum(1 for e in events if e["label"] in labels and on <= e["onset_s"] <= end)
+    return sum(1 for e in events if e.label in labels and on <= e.onset_s <= end)
 
 
-def per_hour_of_sleep(count: int | None, summary: dict[str, Any]) -> float | None:
+def per_hour_of_sleep(count: int | None, summary: Night) -> float | None:
     """``count`` per hour of ``sleep_period_s`` (``None`` without a sleep period)."""
-    period = summary.get("sleep_period_s")
+    period = summary.sleep_period_s
     if count is None or not period or period <= 0:
         return None
     return count / (period / 3600.0)
 
 
-def signs(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[Sign]:
+def signs(summary: Night, events: list[Event]) -> list[Sign]:
     """The signs worth discussing with a GP that this night's numbers point at (maybe none)."""
     out = []
-    plmsi = summary.get("plms_index")
+    plmsi = summary.plms_index
     if plmsi is not None and plmsi > PLMS_ADULT_PER_H:
         out.append(
             Sign("plms", plmsi, "summary:plms_index", PLMS_ADULT_PER_H, "const:PLMS_ADULT_PER_H")
@@ -125,7 +125,7 @@ def signs(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[Sign]:
                 "const:MOVES_HEURISTIC_PER_H",
             )
         )
-    jerks = summary.get("jerks_first_30_min")
+    jerks = summary.jerks_first_30_min
     if jerks is not None and jerks >= JERKS_HEURISTIC:
         out.append(
             Sign(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hypnic import __version__
+from hypnic.detector.results import Night
 from hypnic.recordings.errors import InputError
 from hypnic.report import clock, plots, signs, stats
 from hypnic.report.diary import DiaryEntry, read_diary
@@ -50,13 +51,14 @@ class TrendNight:
     folder: str
     k: int
     src: str
-    summary: dict[str, Any]
+    summary: Night
     start: datetime | None
     evening: date | None
     entry: DiaryEntry | None = None
 
     def value(self, key: str) -> Any:
-        return self.summary.get(key)
+        """The night's field ``key`` (None where its file does not hold it)."""
+        return getattr(self.summary, key)
 
     def time_to_sleep_s(self) -> float | None:
         """Sleep onset minus the diary's lights-out time (``None`` where either is unknown)."""
@@ -89,10 +91,9 @@ def load_nights(dirs: Sequence[str | Path]) -> list[TrendNight]:
             start = clock.recording_start(summary)
         except ValueError:
             raise InputError(folder / "summary.json", "start_utc is not an ISO 8601 time") from None
-        parts = summary.get("nights")
-        if isinstance(parts, list) and parts:
-            items = [
-                (f"dir:{k}:nights.{j}.", n) for j, n in enumerate(parts) if isinstance(n, dict)
+        if summary.nights:
+            items: list[tuple[str, Night]] = [
+                (f"dir:{k}:nights.{j}.", n) for j, n in enumerate(summary.nights)
             ]
         else:
             items = [(f"dir:{k}:", summary)]
@@ -113,12 +114,12 @@ def load_nights(dirs: Sequence[str | Path]) -> list[TrendNight]:
     return dated + [n for n in nights if n.evening is None]
 
 
-def _evening(start: datetime | None, night: dict[str, Any]) -> date | None:
+def _evening(start: datetime | None, night: Night) -> date | None:
     if start is None:
         return None
-    ref = night.get("sleep_onset_s")
+    ref = night.sleep_onset_s
     if ref is None:
-        ref = (night.get("window_s") or [0.0])[0]
+        ref = (night.window_s or [0.0])[0]
     return clock.evening_of(start, ref)
 
 
