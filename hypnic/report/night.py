@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from hypnic.detector import vocabulary
 from hypnic.detector.results import Event, NightSummary
+from hypnic.detector.vocabulary import PLACEMENTS, UNKNOWN
 from hypnic.recordings.errors import InputError
 from hypnic.report import clock, plots, signs
 from hypnic.report.folder import NightFolder, read_folder
@@ -139,11 +141,17 @@ class _Night:
         return text_value(value, src)
 
     def placement_word(self) -> Markup:
-        place = str(self.s.placement or "unknown")
+        place = str(self.s.placement or UNKNOWN)
         try:
             return esc(plain(f"placement_{place}", self.lang))
         except KeyError:
             return text_value(place, "summary:placement")
+
+    def at_wrist(self) -> bool:
+        """The night's one sensor was at a wrist (no leg movements scored: the vocabulary's
+        placements; two sensors, named ``A+B``, are not one wrist)."""
+        place = self.s.placement
+        return place in PLACEMENTS and vocabulary.placement(place).wrist
 
     def placement_row(self) -> Markup:
         """The placement in words, and as the file says it where that differs."""
@@ -189,7 +197,7 @@ class _Night:
                 ),
             ),
         ]
-        if self.s.placement_note or self.s.placement == "unknown":
+        if self.s.placement_note or self.s.placement == UNKNOWN:
             parts.append(tag("p", self.t("placement_note")))
         parts.append(tag("p", self.t("not_diagnosis"), class_="note"))
         return join(parts)
@@ -219,7 +227,7 @@ class _Night:
             more = self.t("card_jerks_none", total=total)
         cards.append(self.card("card_jerks_what", self.n("jerks_first_30_min"), more))
 
-        if s.placement == "wrist":
+        if self.at_wrist():
             cards.append(self.card("card_legs_what", None, self.t("card_legs_wrist")))
         else:
             counts = s.counts or {}
@@ -504,7 +512,7 @@ class _Night:
         parts = [tag("h2", self.t("h_meaning"))]
         for key in ("mean_jerks", "mean_jerks_more", "mean_onset"):
             parts.append(tag("p", self.t(key)))
-        if self.s.placement != "wrist":
+        if not self.at_wrist():
             parts.append(tag("p", self.t("mean_legs")))
             parts.append(tag("p", self.t("mean_legs_method")))
             parts.append(
