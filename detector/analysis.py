@@ -281,9 +281,7 @@ def sleep_nights(
     ev = ankle.events  # its bursts outside its non-wear
     t = ev["onset_s"][ev["spread_s"] < classify.TRANSIENT_SPREAD_S]
     marks = np.asarray(clock.to_a(t) if w == 0 else clock.to_b(t), dtype=np.float64)  # wrist's clock
-    # Its non-wear is judged as it always was on this second pass: without the thermometer
-    # and the idle spans (the first pass, whose non-wear the pair reports, has both).
-    again = replace(wrist.inp, sleep_marks=marks, temperature=None, idle=[])
+    again = replace(wrist.inp, sleep_marks=marks)
     nights[w] = alone_of(score_sensor(again, options[w]), options[w]).nights
     return nights
 
