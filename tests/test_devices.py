@@ -19,12 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.devices import HEAD_BYTES, READERS, sniff_device
 from hypnic.recordings.devices._stream import placement_from_text
 from hypnic.recordings.devices.actigraph import decode_parameter_float, open_gt3x
 from hypnic.recordings.devices.axivity import _epoch_seconds, open_cwa
 from hypnic.recordings.devices.geneactiv import open_bin
+from hypnic.recordings.errors import InputError
 from tests.shared import DEVICES
 
 DATA = DEVICES

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.devices import HEAD_BYTES, READERS, sniff_device
 from hypnic.recordings.devices.actigraph import open_gt3x
 from hypnic.recordings.devices.axivity import open_cwa
 from hypnic.recordings.devices.geneactiv import open_bin
+from hypnic.recordings.errors import InputError
 from tests.test_devices import DATA, expected, read_all
 
 OPENERS = {name: opener for name, _, opener in READERS}

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.devices import HEAD_BYTES, sniff_device
 from hypnic.recordings.devices.edf_input import STANDARD_GRAVITY, find_accelerometer, open_edf
 from hypnic.recordings.edf_writer import EdfAppendWriter, record_layout, to_digital
+from hypnic.recordings.errors import InputError
 from tests.test_devices import read_all
 
 START = dt.datetime(2024, 3, 1, 22, 30, 1, 250000)

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.edf_writer import _HEADER_FIELDS, _SIGNAL_FIELDS
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.recording import (
     EVENTS_FILE,
     GAPS_FILE,

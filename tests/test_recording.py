@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypnic import cli
-from hypnic.recordings.errors import InputError
 from hypnic.recordings.edf_reader import read_edf_header
+from hypnic.recordings.errors import InputError
 from hypnic.recordings.recording import (
     EVENTS_FILE,
     GAPS_FILE,
