@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from hypnic.detector.options import AnalysisOptions
 from hypnic.pipeline import Analysis, analyze_stream, output_files, write_outputs
-from hypnic.recordings.errors import InputError
+from hypnic.recordings.errors import InputError, printable
 from hypnic.recordings.open_input import open_input
 from hypnic.recordings.outputs import check_output_folder
 from hypnic.two_sensors import analyze_pair
@@ -62,7 +62,7 @@ def analyze_inputs(
         for path in inputs:
             bar = bars.enter_context(
                 tqdm(
-                    total=None, desc=Path(path).name, unit="s", unit_scale=True, leave=False,
+                    total=None, desc=printable(Path(path).name), unit="s", unit_scale=True, leave=False,
                     disable=not sys.stderr.isatty(), file=sys.stderr,
                 )
             )  # fmt: skip

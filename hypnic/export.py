@@ -23,6 +23,7 @@ from hypnic.recordings.edf_export import (
     annotations_of,
     plan_export,
 )
+from hypnic.recordings.errors import printable
 from hypnic.recordings.feed import tapped
 from hypnic.recordings.open_input import open_input
 from hypnic.recordings.samples import SampleChunk
@@ -71,7 +72,7 @@ def export_edf(
             check_span(str(plan.samples), float(chunk.t[-1]))
 
     with tqdm(
-        desc=Path(path).name, unit="s", unit_scale=True, leave=False,
+        desc=printable(Path(path).name), unit="s", unit_scale=True, leave=False,
         disable=not sys.stderr.isatty(), file=sys.stderr,
     ) as bar:  # fmt: skip
 

@@ -54,7 +54,7 @@ from hypnic.firmware_bridge.sim_device import SimConfig, SimWorld
 from hypnic.firmware_bridge.spec import SensorSpec, build_session, parse_sensor, sim_config
 from hypnic.firmware_bridge.transport import SensorError
 from hypnic.pipeline import analyze_stream, write_outputs
-from hypnic.recordings.errors import InputError
+from hypnic.recordings.errors import InputError, printable
 from hypnic.recordings.recording import RecordingWriter, open_recording
 
 #: Warning printed before recording from a real sensor (a suspended host drops the link).
@@ -285,7 +285,7 @@ class LivePrinter:
     def message(self, text: str) -> None:
         """A line for the user on stderr (``hypnic: ...``)."""
         self._clear()
-        print(f"hypnic: {text}", file=self.err, flush=True)
+        print(f"hypnic: {printable(text)}", file=self.err, flush=True)
         self._redraw()
 
     def status(self, text: str) -> None:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from hypnic.detector.bursts import StreamingDetector
 from hypnic.detector.options import AnalysisOptions
 from hypnic.pipeline import Analysis, analyze_stream, output_files, write_outputs
-from hypnic.recordings.errors import InputError
+from hypnic.recordings.errors import InputError, printable
 from hypnic.recordings.feed import (
     FRAME_S,
     expected_duration_s,
@@ -157,7 +157,7 @@ def replay_inputs(
               file=sys.stderr)
     enabled = sys.stderr.isatty() if progress is None else progress
     with tqdm(
-        total=expected_duration_s(original), desc=Path(path).name, unit="s", unit_scale=True,
+        total=expected_duration_s(original), desc=printable(Path(path).name), unit="s", unit_scale=True,
         leave=False, disable=not enabled, file=sys.stderr,
     ) as bar:
         say = echo or (lambda line: bar.write(line, file=sys.stdout))
