@@ -117,27 +117,13 @@ def frames(stream: SampleStream, n: int) -> DerivedStream:
     if n < 1:
         raise ValueError(f"a frame holds at least one sample, got {n}")
 
-    def plain() -> Iterator[SampleChunk]:
-        t_left = np.empty(0, dtype=np.float64)
-        x_left = np.empty((0, 3), dtype=np.float32)
-        for chunk in stream:
-            if t_left.shape[0]:
-                t = np.concatenate([t_left, chunk.t])
-                xyz = np.concatenate([x_left, chunk.xyz])
-            else:
-                t, xyz = chunk.t, chunk.xyz
-            whole = t.shape[0] - t.shape[0] % n
-            for i in range(0, whole, n):
-                yield SampleChunk(t[i : i + n], xyz[i : i + n])
-            t_left, x_left = t[whole:], xyz[whole:]
-        if t_left.shape[0]:
-            yield SampleChunk(t_left, x_left)
+    queue = _AuxQueue()
 
-    def gen() -> Iterator[SampleChunk]:
+    def cut() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The samples as frames of ``n`` (the last one shorter), each chunk's readings queued
+        before its frames go out."""
         t_left = np.empty(0, dtype=np.float64)
         x_left = np.empty((0, 3), dtype=np.float32)
-        queue = _AuxQueue()
-        held: tuple[np.ndarray, np.ndarray] | None = None  # the last whole frame so far
         for chunk in stream:
             queue.add(chunk.aux)
             if t_left.shape[0]:
@@ -147,16 +133,23 @@ def frames(stream: SampleStream, n: int) -> DerivedStream:
                 t, xyz = chunk.t, chunk.xyz
             whole = t.shape[0] - t.shape[0] % n
             for i in range(0, whole, n):
-                if held is not None:
-                    yield SampleChunk(held[0], held[1], queue.take(float(held[0][-1])))
-                # Held back one frame: only once another follows is it known not to be the
-                # last, which takes every reading left.
-                held = (t[i : i + n], xyz[i : i + n])
+                yield t[i : i + n], xyz[i : i + n]
             t_left, x_left = t[whole:], xyz[whole:]
         if t_left.shape[0]:
+            yield t_left, x_left
+
+    def plain() -> Iterator[SampleChunk]:
+        for t, xyz in cut():
+            yield SampleChunk(t, xyz)
+
+    def gen() -> Iterator[SampleChunk]:
+        held: tuple[np.ndarray, np.ndarray] | None = None  # the last frame so far
+        for frame in cut():
             if held is not None:
                 yield SampleChunk(held[0], held[1], queue.take(float(held[0][-1])))
-            held = (t_left, x_left)
+            # Held back one frame: only once another follows is it known not to be the last,
+            # which takes every reading left.
+            held = frame
         if held is not None:
             yield SampleChunk(held[0], held[1], queue.take(None))
 
